@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds need AVX2/FMA/F16C code generation on x86_64 (see docs/performance.md):
+// without it `addingProduct` becomes a libcall per lane and fp16 loads convert element by element.
+let kernelFlags: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-march=x86-64-v3"], .when(platforms: [.linux])),
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "swift-rwkv",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "RWKV", targets: ["RWKV"]),
+        .executable(name: "rwkv", targets: ["rwkv"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "RWKV",
+            resources: [.copy("Resources/rwkv_vocab_v20230424.txt")],
+            swiftSettings: kernelFlags
+        ),
+        .executableTarget(
+            name: "rwkv",
+            dependencies: ["RWKV", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: kernelFlags
+        ),
+        .testTarget(
+            name: "RWKVTests",
+            dependencies: ["RWKV"],
+            swiftSettings: kernelFlags
+        ),
+    ]
+)
