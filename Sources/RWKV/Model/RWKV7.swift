@@ -78,13 +78,7 @@ public struct RWKV7Model: Sendable {
     /// Runs `tokens` through the model from `state`, updating it. Returns logits of the last token
     /// (1 × V) or, with `allLogits`, of every token (T × V).
     public func forward(_ tokens: [Int], state: inout ModelState, allLogits: Bool = false) throws -> Matrix {
-        guard !tokens.isEmpty else { throw ModelError.emptyInput }
-        guard state.signature == config.signature, state.layers.count == config.layerCount else {
-            throw ModelError.stateMismatch(expected: config.signature, found: state.signature)
-        }
-        let vocab = config.vocabularySize
-        if let bad = tokens.first(where: { $0 < 0 || $0 >= vocab }) { throw ModelError.tokenOutOfRange(token: bad, vocabularySize: vocab) }
-
+        try validate(tokens: tokens, state: state, config: config)
         let T = tokens.count, C = config.embeddingSize
         let ws = Workspace()
         // x = LN_ln0(emb[token]): the reference folds ln0 into the embedding at load; per row it is the same.
@@ -100,13 +94,8 @@ public struct RWKV7Model: Sendable {
             channelMix(layer: l, x: x, state: &state.layers[l], tokens: T, ws: ws)
         }
 
-        // logits = head · LN_out(x), for the rows asked for.
-        let first = allLogits ? 0 : T - 1, rows = T - first
-        let xo = ws.buffer(rows * C)
-        layerNorm(UnsafeBufferPointer(rebasing: x[(first * C)...]), rows: rows, weight: lnOutWeight, bias: lnOutBias, into: xo)
-        var logits = Matrix(rows: rows, cols: vocab)
-        logits.data.withUnsafeMutableBufferPointer { linearAny(head, xo.readOnly, tokens: rows, into: $0) }
-        return logits
+        return outputLogits(x: x, tokens: T, allLogits: allLogits, lnWeight: lnOutWeight, lnBias: lnOutBias, head: head,
+                            reference: useReferenceKernels, ws: ws)
     }
 
     // MARK: Time mix (attention replacement), spec §2.3
@@ -115,26 +104,27 @@ public struct RWKV7Model: Sendable {
                          state: inout LayerState, tokens T: Int, ws: Workspace) {
         let p = layers[l]
         let C = config.embeddingSize, H = config.headCount, N = config.headSize
+        let ops = KernelSet(reference: useReferenceKernels)
         let xa = ws.buffer(T * C)
         layerNorm(x.readOnly, rows: T, weight: p.ln1Weight, bias: p.ln1Bias, into: xa)
         // d = previous − current (previous of token 0 comes from the state)
-        let d = tokenShiftDelta(xa, previous: &state.attentionShift, tokens: T, ws: ws)
-        let xr = mix(xa, d, p.mixR, T, ws), xw = mix(xa, d, p.mixW, T, ws), xk = mix(xa, d, p.mixK, T, ws)
-        let xv = mix(xa, d, p.mixV, T, ws), xA = mix(xa, d, p.mixA, T, ws), xg = mix(xa, d, p.mixG, T, ws)
+        let d = tokenShiftDelta(xa, previous: &state.attentionShift, tokens: T, width: C, ws: ws)
+        let xr = mix(xa, d, p.mixR, T, C, ws), xw = mix(xa, d, p.mixW, T, C, ws), xk = mix(xa, d, p.mixK, T, C, ws)
+        let xv = mix(xa, d, p.mixV, T, C, ws), xA = mix(xa, d, p.mixA, T, C, ws), xg = mix(xa, d, p.mixG, T, C, ws)
 
         let r = ws.buffer(T * C), k = ws.buffer(T * C), v = ws.buffer(T * C)
-        linearAny(p.receptance, xr.readOnly, tokens: T, into: r)
-        linearAny(p.key, xk.readOnly, tokens: T, into: k)
-        linearAny(p.value, xv.readOnly, tokens: T, into: v)
+        ops.linear(p.receptance, xr.readOnly, T, r)
+        ops.linear(p.key, xk.readOnly, T, k)
+        ops.linear(p.value, xv.readOnly, T, v)
 
         // decay = exp(−e^{−1/2}·σ(w0 + tanh(xw·w1)·w2))  ∈ (0.545, 1)
-        let decay = lora(xw, p.w1, p.w2, T, ws, inner: { tanh($0) })
+        let decay = ops.lora(xw, p.w1, p.w2, T, ws, inner: { tanh($0) })
         for i in decay.indices { decay[i] = exp(-RWKV7Model.decayScale * sigmoid(p.w0[i % C] + decay[i])) }
         // α = σ(a0 + (xα·a1)·a2)
-        let alpha = lora(xA, p.a1, p.a2, T, ws, inner: nil)
+        let alpha = ops.lora(xA, p.a1, p.a2, T, ws)
         for i in alpha.indices { alpha[i] = sigmoid(p.a0[i % C] + alpha[i]) }
         // g = σ(xg·g1)·g2
-        let g = lora(xg, p.g1, p.g2, T, ws, inner: { sigmoid($0) })
+        let g = ops.lora(xg, p.g1, p.g2, T, ws, inner: { sigmoid($0) })
 
         // κ̂ = per-head L2-normalised k ⊙ k_k;  k ← k ⊙ (1 + (α − 1) ⊙ k_a)
         let kk = ws.buffer(T * C)
@@ -154,7 +144,7 @@ public struct RWKV7Model: Sendable {
         if l == 0 {
             _ = vFirst.update(fromContentsOf: v)
         } else {
-            let gate = lora(xv, p.v1, p.v2, T, ws, inner: nil)
+            let gate = ops.lora(xv, p.v1, p.v2, T, ws)
             for i in v.indices { v[i] += (vFirst[i] - v[i]) * sigmoid(p.v0[i % C] + gate[i]) }
         }
 
@@ -179,7 +169,7 @@ public struct RWKV7Model: Sendable {
         }
         for i in o.indices { o[i] *= g[i] }
         let out = ws.buffer(T * C)
-        linearAny(p.output, o.readOnly, tokens: T, into: out)
+        ops.linear(p.output, o.readOnly, T, out)
         for i in x.indices { x[i] += out[i] }
     }
 
@@ -188,52 +178,16 @@ public struct RWKV7Model: Sendable {
     private func channelMix(layer l: Int, x: UnsafeMutableBufferPointer<Float>, state: inout LayerState, tokens T: Int, ws: Workspace) {
         let p = layers[l]
         let C = config.embeddingSize, F = config.ffnSize
+        let ops = KernelSet(reference: useReferenceKernels)
         let xf = ws.buffer(T * C)
         layerNorm(x.readOnly, rows: T, weight: p.ln2Weight, bias: p.ln2Bias, into: xf)
-        let d = tokenShiftDelta(xf, previous: &state.ffnShift, tokens: T, ws: ws)
-        let xk = mix(xf, d, p.ffnMixK, T, ws)
+        let d = tokenShiftDelta(xf, previous: &state.ffnShift, tokens: T, width: C, ws: ws)
+        let xk = mix(xf, d, p.ffnMixK, T, C, ws)
         let hidden = ws.buffer(T * F)
-        linearAny(p.ffnKey, xk.readOnly, tokens: T, into: hidden)
+        ops.linear(p.ffnKey, xk.readOnly, T, hidden)
         for i in hidden.indices { let r = max(hidden[i], 0); hidden[i] = r * r }
         let out = ws.buffer(T * C)
-        linearAny(p.ffnValue, hidden.readOnly, tokens: T, into: out)
+        ops.linear(p.ffnValue, hidden.readOnly, T, out)
         for i in x.indices { x[i] += out[i] }
-    }
-
-    // MARK: Helpers
-
-    /// d[t] = previous[t] − cur[t] where previous[0] is the carried state; the state becomes cur[T−1].
-    private func tokenShiftDelta(_ cur: UnsafeMutableBufferPointer<Float>, previous: inout [Float], tokens T: Int,
-                                 ws: Workspace) -> UnsafeMutableBufferPointer<Float> {
-        let C = config.embeddingSize
-        let d = ws.buffer(T * C)
-        for c in 0..<C { d[c] = previous[c] - cur[c] }
-        for i in C..<(T * C) { d[i] = cur[i - C] - cur[i] }
-        for c in 0..<C { previous[c] = cur[(T - 1) * C + c] }
-        return d
-    }
-
-    /// cur + d ⊙ μ (μ = weight of the previous token).
-    private func mix(_ cur: UnsafeMutableBufferPointer<Float>, _ d: UnsafeMutableBufferPointer<Float>, _ mu: [Float],
-                     _ T: Int, _ ws: Workspace) -> UnsafeMutableBufferPointer<Float> {
-        let C = config.embeddingSize
-        let out = ws.buffer(T * C)
-        for i in out.indices { out[i] = cur[i] + d[i] * mu[i % C] }
-        return out
-    }
-
-    /// (f(x·A))·B for a low-rank pair, f applied element-wise in the middle when given.
-    private func lora(_ x: UnsafeMutableBufferPointer<Float>, _ a: Matrix, _ b: Matrix, _ T: Int, _ ws: Workspace,
-                      inner: ((Float) -> Float)?) -> UnsafeMutableBufferPointer<Float> {
-        let mid = ws.buffer(T * a.cols)
-        if useReferenceKernels { vecmatReference(x.readOnly, a, tokens: T, into: mid) } else { vecmat(x.readOnly, a, tokens: T, into: mid) }
-        if let inner { mapInPlace(mid, inner) }
-        let out = ws.buffer(T * b.cols)
-        if useReferenceKernels { vecmatReference(mid.readOnly, b, tokens: T, into: out) } else { vecmat(mid.readOnly, b, tokens: T, into: out) }
-        return out
-    }
-
-    private func linearAny(_ w: Matrix, _ x: UnsafeBufferPointer<Float>, tokens: Int, into y: UnsafeMutableBufferPointer<Float>) {
-        if useReferenceKernels { linearReference(w, x, tokens: tokens, into: y) } else { linear(w, x, tokens: tokens, into: y) }
     }
 }

@@ -9,7 +9,7 @@
 /// ```
 public struct RWKVModel: Sendable {
     public let config: ModelConfig
-    private var network: RWKV7Model
+    private var network: any RecurrentNetwork
 
     /// Builds a model from named tensors in the official layout.
     public init(checkpoint: Checkpoint) throws {
@@ -18,7 +18,7 @@ public struct RWKVModel: Sendable {
         case .v7:
             network = try RWKV7Model(tensors: checkpoint.tensors, config: config)
         case .v5_2, .v6:
-            throw ModelError.unsupportedVersion(config.version, detail: "inference for this version is not implemented yet")
+            network = try RWKV6Model(tensors: checkpoint.tensors, config: config)
         case .v4, .v5_0, .v5_1:
             throw ModelError.unsupportedVersion(config.version, detail: "only RWKV-5.2, RWKV-6 and RWKV-7 are supported")
         }
@@ -31,8 +31,8 @@ public struct RWKVModel: Sendable {
         set { network.useReferenceKernels = newValue }
     }
 
-    /// The zero state a new sequence starts from.
-    public func makeState() -> ModelState { ModelState(config: config) }
+    /// The state a new sequence starts from: zeros, or a state-tuned checkpoint's `time_state`.
+    public func makeState() -> ModelState { network.initialState() }
 
     /// Feeds `tokens` from `state` (updated in place) and returns the logits of the last token as a
     /// 1 × V matrix, or of every token (T × V) with `allLogits`.
@@ -59,3 +59,17 @@ public struct RWKVModel: Sendable {
         return logits
     }
 }
+
+/// What every model version provides to `RWKVModel`.
+protocol RecurrentNetwork: Sendable {
+    var config: ModelConfig { get }
+    var useReferenceKernels: Bool { get set }
+    func initialState() -> ModelState
+    func forward(_ tokens: [Int], state: inout ModelState, allLogits: Bool) throws -> Matrix
+}
+
+extension RWKV7Model: RecurrentNetwork {
+    func initialState() -> ModelState { ModelState(config: config) }
+}
+
+extension RWKV6Model: RecurrentNetwork {}
