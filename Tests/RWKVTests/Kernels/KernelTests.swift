@@ -62,6 +62,24 @@ import Testing
         #expect(Self.maxRelativeDifference(s1, s2) < 1e-5)
     }
 
+    @Test(arguments: [(1, 1, 8), (3, 2, 16), (4, 8, 8), (2, 1, 12)])
+    func wkv6MatchesReference(tokens: Int, heads: Int, headSize: Int) {
+        let c = heads * headSize, n = tokens * c
+        let r = Self.randomFloats(n, seed: 12), k = Self.randomFloats(n, seed: 13), v = Self.randomFloats(n, seed: 14)
+        let w = Self.randomFloats(n, seed: 15).map { 0.5 + 0.49 * $0 }, u = Self.randomFloats(c, seed: 16)
+        var s1 = Self.randomFloats(heads * headSize * headSize, seed: 17), s2 = s1
+        var o1 = [Float](repeating: .nan, count: n), o2 = o1
+        r.withUnsafeBufferPointer { r in w.withUnsafeBufferPointer { w in k.withUnsafeBufferPointer { k in
+            v.withUnsafeBufferPointer { v in u.withUnsafeBufferPointer { u in
+                let p = WKV6Inputs(tokens: tokens, heads: heads, headSize: headSize, r: r, w: w, k: k, v: v, u: u)
+                s1.withUnsafeMutableBufferPointer { s in o1.withUnsafeMutableBufferPointer { wkv6(p, state: s, out: $0) } }
+                s2.withUnsafeMutableBufferPointer { s in o2.withUnsafeMutableBufferPointer { wkv6Reference(p, state: s, out: $0) } }
+            } }
+        } } }
+        #expect(Self.maxRelativeDifference(o1, o2) < 1e-5)
+        #expect(Self.maxRelativeDifference(s1, s2) < 1e-5)
+    }
+
     @Test func layerNormMatchesDefinition() {
         let x: [Float] = [1, 2, 3, 4, 10, 10, 10, 10]
         var y = [Float](repeating: 0, count: 8)
