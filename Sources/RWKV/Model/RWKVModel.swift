@@ -11,8 +11,9 @@ public struct RWKVModel: Sendable {
     public let config: ModelConfig
     private var network: any RecurrentNetwork
 
-    /// Builds a model from named tensors in the official layout.
+    /// Builds a model from named tensors in the official layout (or a Hugging Face / fla layout, mapped on load).
     public init(checkpoint: Checkpoint) throws {
+        let checkpoint = try checkpoint.inOfficialLayout()
         let config = try ModelConfig.detect(from: checkpoint.tensors)
         switch config.version {
         case .v7:
