@@ -25,6 +25,14 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable {
         s3 = nextSplitMix()
     }
 
+    /// A generator with this exact internal state (for checking published test vectors).
+    init(state: (UInt64, UInt64, UInt64, UInt64)) {
+        (s0, s1, s2, s3) = state
+    }
+
+    /// The internal state.
+    var state: (UInt64, UInt64, UInt64, UInt64) { (s0, s1, s2, s3) }
+
     /// A generator seeded from the system's entropy, for unseeded sampling.
     public init() {
         var system = SystemRandomNumberGenerator()
