@@ -34,10 +34,10 @@ public func sampleLogits(
     let probs = softmax(logits, maximum: logits[best])
     let kept = keptTokens(probs, topP: Float(topP), topK: topK)
     // probs^(1/T), normalised, equals softmax(logits / T) on the kept set. Dividing by the largest
-    // kept probability first keeps the top weight at 1, so a low temperature cannot underflow
-    // every weight to zero as fp32 `probs ** (1/T)` can.
+    // probability (always kept) first keeps every weight in 0...1, so a low temperature can neither
+    // underflow all weights to zero, as fp32 `probs ** (1/T)` can, nor overflow them.
     let exponent = 1.0 / temperature
-    let top = Double(probs[kept[0]])
+    let top = Double(probs[best])
     var weights = kept.map { Double(probs[$0]) }
     if temperature != 1.0 { weights = weights.map { pow($0 / top, exponent) } }
     let total = weights.reduce(0, +)

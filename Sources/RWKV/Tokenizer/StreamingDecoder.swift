@@ -29,7 +29,7 @@ public struct StreamingDecoder: Sendable {
     /// Throws `unknownToken` for an id without bytes (such as end of text); the decoder is unchanged then.
     public mutating func append(_ id: Int) throws(TokenizerError) -> String {
         guard let piece = tokenizer.tokenBytes(id) else {
-            throw TokenizerError.unknownToken(id, vocabularySize: tokenizer.vocabularySize)
+            throw TokenizerError.unknownToken(id, in: tokenizer)
         }
         return appendBytes(piece)
     }

@@ -49,7 +49,7 @@ extension Tokenizer {
     public func bytes(for ids: some Sequence<Int>) throws(TokenizerError) -> [UInt8] {
         var out: [UInt8] = []
         for id in ids {
-            guard let piece = tokenBytes(id) else { throw TokenizerError.unknownToken(id, vocabularySize: vocabularySize) }
+            guard let piece = tokenBytes(id) else { throw TokenizerError.unknownToken(id, in: self) }
             out.append(contentsOf: piece)
         }
         return out
@@ -123,9 +123,10 @@ public struct TokenizerError: Error, CustomStringConvertible, Sendable {
         return parts.joined(separator: ": ")
     }
 
-    static func unknownToken(_ id: Int, vocabularySize: Int) -> TokenizerError {
-        let range = "ids with bytes are below \(vocabularySize)"
-        let detail = id == 0 && vocabularySize > 256 ? "id 0 is the end-of-text token and has no text" : range
+    static func unknownToken(_ id: Int, in tokenizer: some Tokenizer) -> TokenizerError {
+        let detail = id == tokenizer.endOfTextToken ? "it is the end-of-text token, which has no text"
+            : (0..<tokenizer.vocabularySize).contains(id) ? "the vocabulary has no entry with this id"
+            : "expected an id in 0..<\(tokenizer.vocabularySize)"
         return TokenizerError(code: .unknownToken, message: "unknown token id \(id) (\(detail))", token: id)
     }
 

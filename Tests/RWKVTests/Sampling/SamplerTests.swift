@@ -27,6 +27,14 @@ import Testing
         }
     }
 
+    @Test func lowTemperatureWithoutFiltersPicksTheLikeliestToken() throws {
+        // Token 0 is very unlikely; weights must be scaled by the largest probability, not the first.
+        var rng = Xoshiro256StarStar(seed: 3)
+        for _ in 0..<100 {
+            #expect(try sampleLogits([-50, 1, 0], temperature: 0.01, topP: 1, topK: 0, using: &rng) == 1)
+        }
+    }
+
     @Test func nucleusCutoffUsesGreaterOrEqualAndKeepsTies() {
         let probs: [Float] = [0.3, 0.4, 0.3, 0.0]
         // Sorted: 0.4 (id 1), 0.3 (id 0), 0.3 (id 2); cumsum 0.4, 0.7, 1.0.
