@@ -13,8 +13,8 @@ struct Tokenize: ParsableCommand {
         discussion: """
             Examples:
               rwkv tokenize "Hello world"              prints 33155,40213
-              rwkv tokenize --json --file prompt.txt   prints {"ids":[...],"count":n}
-              rwkv tokenize --decode 33155,40213,261   prints the text, exactly, with no added newline
+              rwkv tokenize --json --file prompt.txt   prints {"count":n,"ids":[...]}
+              rwkv tokenize --decode 33155,40213,261   prints the text as is (no newline added)
               rwkv tokenize --bench --file book.txt    measures encoding throughput
             """)
 
