@@ -60,7 +60,7 @@ struct ZipWriter {
         header.u16(0x0800)                      // flags: UTF-8 names
         header.u16(method)
         header.u16(0); header.u16(0x21)         // time, date (1980-01-01)
-        let crc = crc32(data)
+        let crc = zipCRC32(data)
         header.u32(Int(crc))
         header.u32(zip64 ? Self.saturated32 : data.count)
         header.u32(zip64 ? Self.saturated32 : data.count)
@@ -157,7 +157,7 @@ struct ByteBuilder {
 }
 
 /// CRC-32 (IEEE 802.3, the zip checksum), slicing-by-8 so multi-GB checkpoints hash at memory speed.
-func crc32(_ data: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+func zipCRC32(_ data: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
     let t = crcTables
     var c = ~seed
     var i = 0
