@@ -92,7 +92,7 @@ public final class ByteStorage: @unchecked Sendable {
         guard fstat(fd, &st) == 0 else { throw TensorError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         if (st.st_mode & S_IFMT) == S_IFDIR { throw TensorError.cannotOpen(path: path, reason: "it is a directory, not a file") }
         let size = Int(st.st_size)
-        if size == 0 { return try allocate(count: 0) { _ in } }
+        if size == 0 { return allocate(count: 0) { _ in } }
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
             throw TensorError.cannotOpen(path: path, reason: "mmap failed: " + String(cString: strerror(errno)))
         }

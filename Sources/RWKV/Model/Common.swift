@@ -1,0 +1,68 @@
+// Pieces every model version uses: input checks, token shift, mixing, the output head, and the
+// switch between fast and reference kernels.
+
+/// The product kernels a forward pass uses: the fast ones, or their scalar twins for checking.
+struct KernelSet {
+    let reference: Bool
+
+    /// Y = X·Wᵀ for T rows (nn.Linear, W stored [out, in]).
+    func linear(_ w: Matrix, _ x: UnsafeBufferPointer<Float>, _ tokens: Int, _ y: UnsafeMutableBufferPointer<Float>) {
+        if reference { linearReference(w, x, tokens: tokens, into: y) } else { RWKV.linear(w, x, tokens: tokens, into: y) }
+    }
+
+    /// Y = X·A for T rows (low-rank factor stored [in, out]).
+    func vecmat(_ x: UnsafeBufferPointer<Float>, _ a: Matrix, _ tokens: Int, _ y: UnsafeMutableBufferPointer<Float>) {
+        if reference { vecmatReference(x, a, tokens: tokens, into: y) } else { RWKV.vecmat(x, a, tokens: tokens, into: y) }
+    }
+
+    /// (f(X·A))·B for a low-rank pair, f applied element-wise in the middle when given.
+    func lora(_ x: UnsafeMutableBufferPointer<Float>, _ a: Matrix, _ b: Matrix, _ tokens: Int, _ ws: Workspace,
+              inner: ((Float) -> Float)? = nil) -> UnsafeMutableBufferPointer<Float> {
+        let mid = ws.buffer(tokens * a.cols)
+        vecmat(x.readOnly, a, tokens, mid)
+        if let inner { mapInPlace(mid, inner) }
+        let out = ws.buffer(tokens * b.cols)
+        vecmat(mid.readOnly, b, tokens, out)
+        return out
+    }
+}
+
+/// Throws unless the tokens are in the vocabulary and the state belongs to this model.
+func validate(tokens: [Int], state: ModelState, config: ModelConfig) throws {
+    guard !tokens.isEmpty else { throw ModelError.emptyInput }
+    guard state.signature == config.signature, state.layers.count == config.layerCount else {
+        throw ModelError.stateMismatch(expected: config.signature, found: state.signature)
+    }
+    let vocab = config.vocabularySize
+    if let bad = tokens.first(where: { $0 < 0 || $0 >= vocab }) { throw ModelError.tokenOutOfRange(token: bad, vocabularySize: vocab) }
+}
+
+/// d[t] = previous[t] − cur[t] where previous[0] is the carried state; the state becomes cur[T−1].
+func tokenShiftDelta(_ cur: UnsafeMutableBufferPointer<Float>, previous: inout [Float], tokens T: Int, width C: Int,
+                     ws: Workspace) -> UnsafeMutableBufferPointer<Float> {
+    let d = ws.buffer(T * C)
+    for c in 0..<C { d[c] = previous[c] - cur[c] }
+    for i in C..<(T * C) { d[i] = cur[i - C] - cur[i] }
+    for c in 0..<C { previous[c] = cur[(T - 1) * C + c] }
+    return d
+}
+
+/// cur + d ⊙ μ (v6/v7: μ is the weight of the previous token).
+func mix(_ cur: UnsafeMutableBufferPointer<Float>, _ d: UnsafeMutableBufferPointer<Float>, _ mu: [Float],
+         _ T: Int, _ C: Int, _ ws: Workspace) -> UnsafeMutableBufferPointer<Float> {
+    let out = ws.buffer(T * C)
+    for i in out.indices { out[i] = cur[i] + d[i] * mu[i % C] }
+    return out
+}
+
+/// logits = head · LN_out(x) for the last row, or for every row with `allLogits`.
+func outputLogits(x: UnsafeMutableBufferPointer<Float>, tokens T: Int, allLogits: Bool, lnWeight: [Float], lnBias: [Float],
+                  head: Matrix, reference: Bool, ws: Workspace) -> Matrix {
+    let C = head.cols
+    let first = allLogits ? 0 : T - 1, rows = T - first
+    let xo = ws.buffer(rows * C)
+    layerNorm(UnsafeBufferPointer(rebasing: x[(first * C)...]), rows: rows, weight: lnWeight, bias: lnBias, into: xo)
+    var logits = Matrix(rows: rows, cols: head.rows)
+    logits.data.withUnsafeMutableBufferPointer { KernelSet(reference: reference).linear(head, xo.readOnly, rows, $0) }
+    return logits
+}

@@ -1,0 +1,76 @@
+// The public face of a loaded model, whatever its version: load, make a state, run tokens.
+
+/// A loaded RWKV language model.
+///
+/// ```swift
+/// let model = try RWKVModel.load(path: "rwkv7-g1-0.1b.pth")
+/// var state = model.makeState()
+/// let logits = try model.forward([33155, 40213], state: &state)   // 1 × V
+/// ```
+public struct RWKVModel: Sendable {
+    public let config: ModelConfig
+    private var network: any RecurrentNetwork
+
+    /// Builds a model from named tensors in the official layout (or a Hugging Face / fla layout, mapped on load).
+    public init(checkpoint: Checkpoint) throws {
+        let checkpoint = try checkpoint.inOfficialLayout()
+        let config = try ModelConfig.detect(from: checkpoint.tensors)
+        switch config.version {
+        case .v7:
+            network = try RWKV7Model(tensors: checkpoint.tensors, config: config)
+        case .v5_2, .v6:
+            network = try RWKV6Model(tensors: checkpoint.tensors, config: config)
+        case .v4, .v5_0, .v5_1:
+            throw ModelError.unsupportedVersion(config.version, detail: "only RWKV-5.2, RWKV-6 and RWKV-7 are supported")
+        }
+        self.config = config
+    }
+
+    /// Run every product on the scalar reference kernels (slow; for tests and debugging).
+    public var useReferenceKernels: Bool {
+        get { network.useReferenceKernels }
+        set { network.useReferenceKernels = newValue }
+    }
+
+    /// The state a new sequence starts from: zeros, or a state-tuned checkpoint's `time_state`.
+    public func makeState() -> ModelState { network.initialState() }
+
+    /// Feeds `tokens` from `state` (updated in place) and returns the logits of the last token as a
+    /// 1 × V matrix, or of every token (T × V) with `allLogits`.
+    public func forward(_ tokens: [Int], state: inout ModelState, allLogits: Bool = false) throws -> Matrix {
+        try network.forward(tokens, state: &state, allLogits: allLogits)
+    }
+
+    /// Feeds one token and returns its logits (V).
+    public func step(_ token: Int, state: inout ModelState) throws -> [Float] {
+        try forward([token], state: &state).data
+    }
+
+    /// Feeds a long prompt in chunks of `chunkSize` tokens (bounded scratch memory) and returns the
+    /// logits of the last token.
+    public func prefill(_ tokens: [Int], state: inout ModelState, chunkSize: Int = 256) throws -> [Float] {
+        guard !tokens.isEmpty else { throw ModelError.emptyInput }
+        var logits: [Float] = []
+        var start = 0
+        while start < tokens.count {
+            let end = min(start + max(chunkSize, 1), tokens.count)
+            logits = try forward(Array(tokens[start..<end]), state: &state).data
+            start = end
+        }
+        return logits
+    }
+}
+
+/// What every model version provides to `RWKVModel`.
+protocol RecurrentNetwork: Sendable {
+    var config: ModelConfig { get }
+    var useReferenceKernels: Bool { get set }
+    func initialState() -> ModelState
+    func forward(_ tokens: [Int], state: inout ModelState, allLogits: Bool) throws -> Matrix
+}
+
+extension RWKV7Model: RecurrentNetwork {
+    func initialState() -> ModelState { ModelState(config: config) }
+}
+
+extension RWKV6Model: RecurrentNetwork {}

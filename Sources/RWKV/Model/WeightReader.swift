@@ -1,0 +1,34 @@
+// Fetches named tensors as fp32 with their shapes checked, so each model file can state its weights
+// in one line each and every shape problem names the tensor, the expected and the found shape.
+
+struct WeightReader {
+    let tensors: [String: Tensor]
+
+    func tensor(_ name: String) throws -> Tensor {
+        guard let t = tensors[name] else { throw ModelError.missingTensor(name) }
+        guard t.dtype.isFloatingPoint else {
+            throw ModelError.unrecognised(detail: "tensor '\(name)' has integer type \(t.dtype.rawValue)")
+        }
+        return t
+    }
+
+    /// A length-n vector; any shape whose dimensions other than one of them are 1 is accepted ([1,1,C] → [C]).
+    func vector(_ name: String, _ n: Int) throws -> [Float] {
+        let t = try tensor(name)
+        let squeezed = t.shape.filter { $0 != 1 }
+        guard t.count == n, squeezed.count <= 1 else { throw ModelError.wrongShape(tensor: name, expected: [n], found: t.shape) }
+        return t.floats()
+    }
+
+    /// A tensor of exactly `shape`, flattened row-major.
+    func exact(_ name: String, _ shape: [Int]) throws -> [Float] {
+        let t = try tensor(name)
+        guard t.shape == shape else { throw ModelError.wrongShape(tensor: name, expected: shape, found: t.shape) }
+        return t.floats()
+    }
+
+    /// A (rows, cols) matrix stored exactly with that shape.
+    func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> Matrix {
+        Matrix(rows: rows, cols: cols, data: try exact(name, [rows, cols]))
+    }
+}
