@@ -18,7 +18,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Read the prompt from this file.")
     var promptFile: String?
 
-    @Option(name: [.short, .customLong("max-tokens")], help: "Maximum number of tokens to generate.")
+    @Option(name: [.customShort("n"), .customLong("max-tokens")], help: "Maximum number of tokens to generate.")
     var maxTokens: Int = 200
 
     @Option(help: "Start from this state: a state file (rwkv generate --save-state) or a state-tuning checkpoint with blocks.N.att.time_state.")

@@ -36,6 +36,14 @@ public struct GenerationInfo: Sendable, Codable, Equatable {
     public var decodeSeconds: Double
     public var stopReason: StopReason
 
+    public init(promptTokens: Int, generatedTokens: Int, prefillSeconds: Double, decodeSeconds: Double, stopReason: StopReason) {
+        self.promptTokens = promptTokens
+        self.generatedTokens = generatedTokens
+        self.prefillSeconds = prefillSeconds
+        self.decodeSeconds = decodeSeconds
+        self.stopReason = stopReason
+    }
+
     public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens) / prefillSeconds : 0 }
     public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(generatedTokens) / decodeSeconds : 0 }
 }
