@@ -21,7 +21,7 @@ let package = Package(
     targets: [
         .target(
             name: "RWKV",
-            resources: [.copy("Resources/rwkv_vocab_v20230424.txt")],
+            resources: [.copy("Resources/rwkv_vocab_v20230424.txt"), .copy("Resources/LICENSE-rwkv-vocab.txt")],
             swiftSettings: kernelFlags
         ),
         .executableTarget(

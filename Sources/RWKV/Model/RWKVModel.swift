@@ -1,5 +1,7 @@
 // The public face of a loaded model, whatever its version: load, make a state, run tokens.
 
+import Foundation
+
 /// A loaded RWKV language model.
 ///
 /// ```swift
@@ -74,3 +76,29 @@ extension RWKV7Model: RecurrentNetwork {
 }
 
 extension RWKV6Model: RecurrentNetwork {}
+
+extension RWKVModel {
+    /// A starting state from a file: our state file (`RWKVSTAT`), or a state-tuning checkpoint
+    /// (.pth/.safetensors with `blocks.N.att.time_state`, as RWKV-PEFT and RWKV-LM write for v5/v6).
+    public func loadState(path: String) throws -> ModelState {
+        let head = FileHandle(forReadingAtPath: path).map { h in defer { try? h.close() }; return h.readData(ofLength: 8) }
+        if let head, head == Data(ModelState.fileMagic) {
+            return try ModelState.load(path: path, config: config)
+        }
+        return try state(fromTimeState: Checkpoint.load(path: path).tensors)
+    }
+
+    /// The state given by `blocks.N.att.time_state` tensors ([head][value][key]) for every layer.
+    public func state(fromTimeState tensors: [String: Tensor]) throws -> ModelState {
+        guard config.version == .v5_2 || config.version == .v6 else {
+            throw ModelError.unsupportedVersion(config.version, detail: "time_state checkpoints are read for RWKV-5.2/6; use a state file for RWKV-7")
+        }
+        let w = WeightReader(tensors: tensors)
+        let (h, n) = (config.headCount, config.headSize)
+        var state = ModelState(config: config)
+        for l in 0..<config.layerCount {
+            state.layers[l].wkv = transposeHeads(try w.exact("blocks.\(l).att.time_state", [h, n, n]), heads: h, size: n)
+        }
+        return state
+    }
+}
