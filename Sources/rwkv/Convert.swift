@@ -39,6 +39,9 @@ struct Convert: ParsableCommand {
     @Option(help: "Convert floating-point tensors to this type (bf16, f16, f32). Default: keep.")
     var dtype: FloatType?
 
+    @Flag(help: "Keep Hugging Face / fla tensor names instead of writing the official RWKV layout.")
+    var keepLayout = false
+
     func validate() throws {
         guard CheckpointFormat(pathExtensionOf: output) != nil else {
             throw ValidationError("cannot tell the output format from '\(output)'; use a .pth or .safetensors extension")
@@ -48,6 +51,7 @@ struct Convert: ParsableCommand {
     func run() throws {
         do {
             var checkpoint = try Checkpoint.load(path: input)
+            if !keepLayout { checkpoint = try checkpoint.inOfficialLayout() }
             if let dtype { checkpoint = try checkpoint.convertingFloats(to: dtype.dtype) }
             try checkpoint.write(to: output)
             print(summary(checkpoint))

@@ -102,8 +102,10 @@ extension ModelConfig {
             config.headCount = heads
             config.headSize = heads > 0 ? c / heads : 0
             config.ffnSize = try shape(tensors, "blocks.0.ffn.key.weight", rank: 2)[0]
-        case .v4, .v5_0, .v5_1:
-            break
+        case .v4:
+            throw ModelError.unsupportedVersion(version, detail: "found blocks.0.att.time_first; RWKV-4 is not supported (RWKV-5.2, 6 and 7 are)")
+        case .v5_0, .v5_1:
+            throw ModelError.unsupportedVersion(version, detail: "this pre-release RWKV-5 format (no gate or 1-D time_decay) is obsolete; RWKV-5.2 is supported")
         }
         return config
     }
@@ -111,6 +113,10 @@ extension ModelConfig {
     /// Version from tensor names (spec §1): v7 has r_k/k_k/w0, v6 has time_maa, v5.2 has ln_x + gate + 2-D decay.
     static func detectVersion(_ t: [String: Tensor]) throws -> ModelVersion {
         if t["blocks.0.att.r_k"] != nil || t["blocks.0.att.k_k"] != nil || t["blocks.0.att.w0"] != nil {
+            // rwkv7a/rwkv7b (DeepEmbed, attention side path) are not plain x070 (spec §2.6).
+            if let extra = t.keys.first(where: { $0.contains("s_emb") || $0.contains(".qq.") || $0.hasSuffix(".x_q") }) {
+                throw ModelError.unsupportedVersion(.v7, detail: "'\(extra)' belongs to an RWKV-7 variant (DeepEmbed rwkv7a/rwkv7b), not plain x070")
+            }
             return .v7
         }
         if t.keys.contains(where: { $0.contains("time_maa") }) { return .v6 }

@@ -75,4 +75,27 @@ import Testing
                                                    vocabularySize: 4, ffnSize: 32))
         #expect(throws: ModelError.self) { try model.forward([1], state: &other) }
     }
+
+    @Test func obsoleteAndVariantFormatsAreNamed() throws {
+        let v = try Tensor([0, 0], shape: [1, 2]), d1 = try Tensor([0, 0], shape: [2]), d2 = try Tensor([0, 0], shape: [1, 2])
+        func detect(_ extra: [String: Tensor]) throws -> ModelConfig {
+            try ModelConfig.detect(from: ["emb.weight": v].merging(extra) { a, _ in a })
+        }
+        #expect(throws: ModelError.unsupportedVersion(.v4, detail: "found blocks.0.att.time_first; RWKV-4 is not supported (RWKV-5.2, 6 and 7 are)")) {
+            try detect(["blocks.0.att.time_first": v])
+        }
+        for (version, extra) in [(ModelVersion.v5_0, ["blocks.0.att.ln_x.weight": v]),
+                                 (.v5_1, ["blocks.0.att.ln_x.weight": v, "blocks.0.att.gate.weight": v, "blocks.0.att.time_decay": d1])] {
+            #expect {
+                try detect(extra)
+            } throws: { error in
+                guard case let ModelError.unsupportedVersion(found, _) = error else { return false }
+                return found == version
+            }
+        }
+        #expect(try ModelConfig.detectVersion(["blocks.0.att.ln_x.weight": v, "blocks.0.att.gate.weight": v, "blocks.0.att.time_decay": d2]) == .v5_2)
+        var t = try fixtureTensors()
+        t["blocks.0.ffn.s_emb.weight"] = v
+        #expect(throws: ModelError.self) { try ModelConfig.detect(from: t) }
+    }
 }
