@@ -136,4 +136,19 @@ import Testing
             #expect(checkpoint.tensors.values.allSatisfy { $0.dtype == .bfloat16 }, "\(name)")
         }
     }
+
+    /// Every single-byte corruption of a real archive must end in a result or a thrown error, never a trap.
+    @Test func corruptedArchivesNeverTrap() throws {
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("checkpoint/strided.pth"))))
+        var failures = 0
+        for position in original.indices {
+            for value: UInt8 in [0x00, 0xFF, original[position] ^ 0x80] {
+                var bytes = original
+                bytes[position] = value
+                do { _ = try S.readPTH(bytes) } catch is CheckpointError { failures += 1 }
+            }
+        }
+        // Damage to headers and the pickle is detected (corrupted tensor payloads load silently: no CRC check).
+        #expect(failures > original.count / 4)
+    }
 }

@@ -88,4 +88,19 @@ import Testing
         #expect(fileSize - dataStart == covered)
         S.expectIdentical(back, checkpoint)
     }
+
+    /// Single-byte corruptions of the length and header end in a result or a thrown error, never a trap.
+    @Test func corruptedHeadersNeverTrap() throws {
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("checkpoint/mixed-expected.safetensors"))))
+        let headerEnd = 8 + original.prefix(8).reversed().reduce(0) { $0 << 8 | Int($1) }
+        var failures = 0
+        for position in 0..<headerEnd {
+            for value: UInt8 in [0x00, 0xFF, UInt8(ascii: "9")] {
+                var bytes = original
+                bytes[position] = value
+                do { _ = try read(bytes) } catch is CheckpointError { failures += 1 }
+            }
+        }
+        #expect(failures > headerEnd)
+    }
 }
