@@ -50,6 +50,7 @@ def main():
     save_pair("strided", strided)
 
     # A module's state_dict: an OrderedDict carrying `_metadata`, pickled with BUILD.
+    torch.manual_seed(7)
     save_pair("module", torch.nn.Linear(3, 2).state_dict())
 
     # zip64: the same archive as mixed.pth rewritten with every structure in zip64 form.
@@ -60,9 +61,17 @@ def main():
     try:
         with zipfile.ZipFile(os.path.join(OUT, "mixed-zip64.pth"), "w", zipfile.ZIP_STORED) as z:
             for info in source.infolist():
-                z.writestr(info.filename, source.read(info.filename))
+                fixed = zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0))
+                z.writestr(fixed, source.read(info.filename))
     finally:
         zipfile.ZIP64_LIMIT, zipfile.ZIP_FILECOUNT_LIMIT = limits
+
+    # Float conversions as torch rounds them (round to nearest even, overflow to inf, subnormals).
+    x = torch.cat([torch.randn(64, generator=g) * 10 ** torch.linspace(-9, 6, 64),
+                   torch.tensor([1 + 2 ** -8, 1 + 3 * 2 ** -8, 65520.0, 1e-7, -0.0, 3.0e38])])
+    save_file({"f32": x, "as_bf16": x.bfloat16(), "as_f16": x.half(),
+               "bf16_as_f32": x.bfloat16().float(), "f16_as_f32": x.half().float()},
+              os.path.join(OUT, "conversion.safetensors"))
 
     # Not a flat tensor dict: must be rejected with a clear error.
     torch.save({"state_dict": {"a": torch.zeros(2)}}, os.path.join(OUT, "nested.pth"))

@@ -54,8 +54,9 @@ struct ZipArchive {
         var entryCount = file.u16(eocd + 10)
         var directorySize = file.u32(eocd + 12)
         var directoryOffset = file.u32(eocd + 16)
-        if file.u16(eocd + 4) != 0 || file.u16(eocd + 6) != 0 {
-            if file.u16(eocd + 4) != 0xFFFF { throw CheckpointError.malformedZip(reason: "multi-disk archives are not supported") }
+        let disk = file.u16(eocd + 4)
+        guard disk == 0 || disk == 0xFFFF else {
+            throw CheckpointError.malformedZip(reason: "archive spans several disks (disk number \(disk)); multi-disk archives are not supported")
         }
 
         // A zip64 locator sits immediately before the classic end record when zip64 is in use.
