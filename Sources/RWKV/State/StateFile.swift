@@ -70,7 +70,9 @@ extension ModelState {
 
     /// Writes the state atomically (temporary file + rename): a crash never leaves half a file.
     public func save(to path: String, config: ModelConfig) throws {
-        try writeAtomically(try fileData(config: config), to: path)
+        let writer = try AtomicFileWriter(path: path)
+        try fileData(config: config).withUnsafeBytes { try writer.write($0) }
+        try writer.commit()
     }
 
     /// Reads a state file and checks that it belongs to a model with `config`.
@@ -101,7 +103,7 @@ extension ModelState {
         let payload = config.layerCount * (2 * c + wkv) * 4
         let expected = 16 + headerLength + payload + 4
         guard bytes.count == expected else { throw StateFileError.truncated(path: path, expected: expected, found: bytes.count) }
-        guard crc32(data.prefix(expected - 4)) == readLE(bytes, expected - 4) else { throw StateFileError.checksumMismatch(path: path) }
+        guard crc32(Data(data.prefix(expected - 4))) == readLE(bytes, expected - 4) else { throw StateFileError.checksumMismatch(path: path) }
         var state = ModelState(config: config)
         var offset = 16 + headerLength
         func floats(_ n: Int) -> [Float] {
@@ -123,36 +125,7 @@ private func readLE(_ b: [UInt8], _ o: Int) -> UInt32 {
     UInt32(b[o]) | UInt32(b[o + 1]) << 8 | UInt32(b[o + 2]) << 16 | UInt32(b[o + 3]) << 24
 }
 
-/// CRC-32 (IEEE 802.3, as zip and PNG use).
-func crc32<D: DataProtocol>(_ data: D) -> UInt32 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for region in data.regions {
-        for byte in region { crc = crcTable[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-    }
-    return crc ^ 0xFFFF_FFFF
-}
-
-private let crcTable: [UInt32] = (0..<256).map { i -> UInt32 in
-    var c = UInt32(i)
-    for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-    return c
-}
-
-/// Writes `data` to a temporary file beside `path`, flushes it to disk, then renames it into place.
-public func writeAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
-    guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
-        throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temp.path])
-    }
-    do {
-        let handle = try FileHandle(forWritingTo: temp)
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
-        try handle.close()
-        if rename(temp.path, url.path) != 0 { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
-    } catch {
-        try? FileManager.default.removeItem(at: temp)
-        throw error
-    }
+/// CRC-32 of the bytes (the zip checksum, shared with the checkpoint writer).
+private func crc32(_ data: Data) -> UInt32 {
+    data.withUnsafeBytes { zipCRC32($0) }
 }
