@@ -17,6 +17,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .target(
@@ -24,14 +25,24 @@ let package = Package(
             resources: [.copy("Resources/rwkv_vocab_v20230424.txt"), .copy("Resources/LICENSE-rwkv-vocab.txt")],
             swiftSettings: kernelFlags
         ),
+        .target(
+            name: "RWKVServer",
+            dependencies: ["RWKV", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: kernelFlags
+        ),
         .executableTarget(
             name: "rwkv",
-            dependencies: ["RWKV", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["RWKV", "RWKVServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: kernelFlags
         ),
         .testTarget(
             name: "RWKVTests",
             dependencies: ["RWKV"],
+            swiftSettings: kernelFlags
+        ),
+        .testTarget(
+            name: "RWKVServerTests",
+            dependencies: ["RWKVServer", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: kernelFlags
         ),
     ]

@@ -150,13 +150,18 @@ public struct TextGenerator {
 /// }
 /// ```
 public func generate(model: RWKVModel, tokenizer: any Tokenizer, prompt: String, state: ModelState? = nil,
-                     parameters: GenerateParameters = GenerateParameters()) -> AsyncThrowingStream<Generation, Error> {
+                     parameters: GenerateParameters = GenerateParameters(),
+                     queue: DispatchQueue = .global(qos: .userInitiated)) -> AsyncThrowingStream<Generation, Error> {
     AsyncThrowingStream { continuation in
-        let task = Task.detached {
+        // The forward pass is long synchronous CPU work: it runs on `queue`, not on Swift's cooperative
+        // thread pool (which has one thread per core and would stall every other task).
+        let cancelled = CancellationFlag()
+        continuation.onTermination = { _ in cancelled.set() }
+        queue.async {
             do {
                 let info = try generateText(model: model, tokenizer: tokenizer, prompt: prompt, state: state, parameters: parameters) { text in
                     continuation.yield(.chunk(text))
-                    return !Task.isCancelled
+                    return !cancelled.isSet
                 }
                 continuation.yield(.info(info))
                 continuation.finish()
@@ -164,8 +169,15 @@ public func generate(model: RWKVModel, tokenizer: any Tokenizer, prompt: String,
                 continuation.finish(throwing: error)
             }
         }
-        continuation.onTermination = { _ in task.cancel() }
     }
+}
+
+/// A flag set from one thread and read from another (consumer gone → stop generating).
+final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 /// Runs a whole generation synchronously, calling `onText` with each non-empty piece of text; `onText`
