@@ -1,0 +1,99 @@
+// CheckpointLoader: one-call loading and saving of checkpoints, with the format detected by content.
+//
+// `Checkpoint.load(path:)` maps the file and sniffs its first bytes: zip magic → PyTorch `.pth`,
+// a plausible 8-byte length followed by `{` → safetensors, `GGUF` → a clear "not supported yet".
+// Errors from the format readers come back wrapped in `CheckpointError.inFile(path:_:)`.
+// Saving picks the format from the destination's extension unless one is given.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// On-disk checkpoint formats this package reads and writes.
+public enum CheckpointFormat: String, Sendable, CaseIterable {
+    /// PyTorch zip archive (`torch.save`), as released by BlinkDL.
+    case pth
+    /// Hugging Face safetensors.
+    case safetensors
+
+    /// The format named by a path's extension (`.pth`/`.pt` or `.safetensors`), if any.
+    public init?(pathExtensionOf path: String) {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = name.lastIndex(of: ".") else { return nil }
+        switch name[name.index(after: dot)...].lowercased() {
+        case "pth", "pt": self = .pth
+        case "safetensors": self = .safetensors
+        default: return nil
+        }
+    }
+}
+
+extension Checkpoint {
+    /// Loads a `.pth` or `.safetensors` checkpoint, detecting the format from the file's content.
+    ///
+    /// The file is memory-mapped; contiguous tensors view the mapping directly, so loading costs
+    /// almost nothing until the weights are read.
+    /// ```swift
+    /// let checkpoint = try Checkpoint.load(path: "RWKV-x070-World-0.1B.pth")
+    /// print(checkpoint.tensors["emb.weight"]?.shape ?? [])   // [65536, 768]
+    /// ```
+    public static func load(path: String) throws -> Checkpoint {
+        let storage = try mapFile(path: path)
+        let format = try detectFormat(storage, path: path)
+        do {
+            switch format {
+            case .pth: return try readPTH(from: storage)
+            case .safetensors: return try readSafetensors(from: storage)
+            }
+        } catch let error as CheckpointError {
+            throw CheckpointError.inFile(path: path, error)
+        }
+    }
+
+    /// Saves to `path` in `format`, or in the format named by the extension when `format` is nil.
+    /// The write is atomic: an existing file at `path` is replaced only once the new one is complete.
+    public func write(to path: String, format: CheckpointFormat? = nil) throws {
+        guard let format = format ?? CheckpointFormat(pathExtensionOf: path) else {
+            throw CheckpointError.unknownOutputFormat(path: path)
+        }
+        switch format {
+        case .pth: try writePTH(to: path)
+        case .safetensors: try writeSafetensors(to: path)
+        }
+    }
+
+    /// The file's format judged from its first bytes.
+    static func detectFormat(_ storage: ByteStorage, path: String) throws -> CheckpointFormat {
+        let bytes = storage.bytes
+        if bytes.count == 0 { throw CheckpointError.emptyFile(path: path) }
+        if bytes.count >= 4, bytes[0] == 0x50, bytes[1] == 0x4B, bytes[2] == 0x03, bytes[3] == 0x04 { return .pth }
+        if bytes.count >= 4, Array(bytes[0..<4]) == Array("GGUF".utf8) {
+            throw CheckpointError.unsupportedFormat(path: path, format: "GGUF")
+        }
+        if bytes.count >= 9 {
+            let length = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+            if length >= 2, length <= UInt64(safetensorsMaxHeaderBytes), bytes[8] == UInt8(ascii: "{") { return .safetensors }
+        }
+        // An empty zip (only an end record) or a pickle-only legacy file: say what we saw.
+        throw CheckpointError.unknownFormat(path: path, firstBytes: Array(bytes.prefix(8)))
+    }
+
+    /// Maps a file, turning `stat`/`open` failures into specific errors.
+    private static func mapFile(path: String) throws -> ByteStorage {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            if errno == ENOENT { throw CheckpointError.fileNotFound(path: path) }
+            throw CheckpointError.cannotRead(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw CheckpointError.notARegularFile(path: path) }
+        do {
+            return try ByteStorage.map(path: path)
+        } catch let error as TensorError {
+            throw CheckpointError.cannotRead(path: path, reason: error.description)
+        }
+    }
+}
