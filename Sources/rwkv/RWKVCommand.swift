@@ -6,6 +6,6 @@ struct RWKVCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rwkv",
         abstract: "Run, inspect and convert RWKV language models.",
-        subcommands: [Convert.self]
+        subcommands: [Convert.self, Train.self]
     )
 }
