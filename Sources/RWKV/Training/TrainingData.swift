@@ -72,7 +72,8 @@ public struct TrainingData: Sendable {
     }
 
     /// B random training windows for `step`: (inputs, targets), each B·T row-major.
-    public func trainingBatch(step: Int, batch: Int, context: Int, seed: UInt64) -> (inputs: [Int], targets: [Int]) {
+    public func trainingBatch(step: Int, batch: Int, context: Int, seed: UInt64) throws -> (inputs: [Int], targets: [Int]) {
+        try validate(context: context)
         var inputs: [Int] = [], targets: [Int] = []
         inputs.reserveCapacity(batch * context); targets.reserveCapacity(batch * context)
         let starts = trainCount - context   // windows [s, s + T] inside the training split
@@ -86,12 +87,13 @@ public struct TrainingData: Sendable {
     }
 
     /// Validation batch `index` of `count`: windows evenly spaced over the held-out tail.
-    public func validationBatch(index: Int, count: Int, batch: Int, context: Int) -> (inputs: [Int], targets: [Int]) {
+    public func validationBatch(index: Int, count: Int, batch: Int, context: Int) throws -> (inputs: [Int], targets: [Int]) {
+        try validate(context: context)
         var inputs: [Int] = [], targets: [Int] = []
         let starts = validationCount - context, total = max(count * batch, 1)
         for row in 0..<batch {
             let k = index * batch + row
-            append(from: splitIndex + starts * k / total, context: context, &inputs, &targets)
+            append(from: splitIndex + starts * (k % total) / total, context: context, &inputs, &targets)
         }
         return (inputs, targets)
     }

@@ -65,7 +65,7 @@ public final class TrainingSession: @unchecked Sendable {
 
     /// One step: forward, backward, clip, Adam.
     public func trainStep() throws -> TrainingStepResult {
-        let (inputs, targets) = data.trainingBatch(step: step, batch: settings.batch, context: settings.context, seed: settings.seed)
+        let (inputs, targets) = try data.trainingBatch(step: step, batch: settings.batch, context: settings.context, seed: settings.seed)
         let loss = try model.forward(inputs: inputs, targets: targets)
         model.backward(l2wrap: true)
         let result: (gradientNorm: Double, learningRate: Double)
@@ -82,7 +82,7 @@ public final class TrainingSession: @unchecked Sendable {
         let n = max(settings.validationBatches, 1)
         var total = 0.0
         for i in 0..<n {
-            let (inputs, targets) = data.validationBatch(index: i, count: n, batch: settings.batch, context: settings.context)
+            let (inputs, targets) = try data.validationBatch(index: i, count: n, batch: settings.batch, context: settings.context)
             total += try model.forward(inputs: inputs, targets: targets)
         }
         return total / Double(n)
