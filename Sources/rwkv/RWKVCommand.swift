@@ -2,10 +2,10 @@ import ArgumentParser
 import RWKV
 
 @main
-struct RWKVCommand: ParsableCommand {
+struct RWKVCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rwkv",
-        abstract: "Run, inspect and convert RWKV language models.",
-        subcommands: [Generate.self, Tokenize.self, Inspect.self, Logits.self, Convert.self]
+        abstract: "Run, serve, train, inspect and convert RWKV language models.",
+        subcommands: [Generate.self, Serve.self, Train.self, Tokenize.self, Inspect.self, Logits.self, Convert.self]
     )
 }

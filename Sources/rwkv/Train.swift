@@ -1,0 +1,109 @@
+// `rwkv train`: train an RWKV-7 from scratch (official init) or fine-tune, on CPU, byte-level.
+//
+// Writes into --out: loss.csv and loss.svg (updated at every validation), resume.bin (weights + Adam
+// state, atomically, every --save-every steps) and rwkv-final.pth (bf16, official layout) at the end;
+// with --state-tuning, rwkv-state.safetensors instead of the weights.
+
+import ArgumentParser
+import Foundation
+import RWKV
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train an RWKV-7 model on a text or JSONL file (byte tokens), with RWKV-LM's recipe.")
+
+    @Option(help: "Training text (.txt) or JSONL ({\"text\": ...} per line). The last 5 % is held out.") var data: String
+    @Option(help: "Layers of a new model.") var layers: Int = 6
+    @Option(help: "Embedding size of a new model (a multiple of --head-size).") var dim: Int = 256
+    @Option(help: "Head size of a new model.") var headSize: Int = 64
+    @Option(name: .customLong("init"), help: "Start from this official RWKV-7 checkpoint (fine-tuning) instead of a fresh init.")
+    var initPath: String?
+    @Option(help: "Tokens per training window (RWKV-LM wants a multiple of 16).") var ctx: Int = 512
+    @Option(help: "Windows per step.") var batch: Int = 8
+    @Option(help: "Optimiser steps (default: --tokens / (batch·ctx), else 1000).") var steps: Int?
+    @Option(help: "Training tokens (alternative to --steps).") var tokens: Int?
+    @Option(help: "Initial learning rate.") var lrInit: Double = 6e-4
+    @Option(help: "Final learning rate (cosine decay).") var lrFinal: Double = 6e-5
+    @Option(help: "Warm-up steps.") var warmup: Int = 10
+    @Option(help: "Decoupled weight decay for the matrices.") var weightDecay: Double = 0.001
+    @Option(help: "Global gradient-norm clip (0 = off).") var gradClip: Double = 1.0
+    @Option(help: "Output directory.") var out: String = "train-out"
+    @Option(help: "Seed for init and batch sampling.") var seed: UInt64 = 42
+    @Option(help: "Validate every N steps.") var valEvery: Int = 50
+    @Option(help: "Validation batches per measurement.") var valBatches: Int = 4
+    @Option(help: "Write the resume checkpoint every N steps.") var saveEvery: Int = 100
+    @Flag(help: "Continue from <out>/resume.bin with the same options.") var resume = false
+    @Flag(help: "Freeze the weights and train only each layer's initial WKV state.") var stateTuning = false
+    @Option(help: "Threads for the kernels.") var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    func validate() throws {
+        for (name, value) in [("--layers", layers), ("--dim", dim), ("--head-size", headSize), ("--ctx", ctx), ("--batch", batch),
+                              ("--val-every", valEvery), ("--save-every", saveEvery), ("--threads", threads)] where value <= 0 {
+            throw ValidationError("\(name) must be positive, found \(value)")
+        }
+        if dim % headSize != 0 { throw ValidationError("--dim \(dim) is not a multiple of --head-size \(headSize)") }
+        if steps != nil && tokens != nil { throw ValidationError("give --steps or --tokens, not both") }
+        if stateTuning && initPath == nil && !resume { throw ValidationError("--state-tuning needs a trained model: pass --init FILE") }
+    }
+
+    func run() throws {
+        KernelThreads.count = threads
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let corpus = try TrainingData.load(path: data)
+        let settings = TrainingRunSettings(batch: batch, context: ctx, seed: seed, stateTuning: stateTuning, validationBatches: valBatches)
+        let perStep = batch * ctx
+        let totalSteps = steps ?? tokens.map { max(1, $0 / perStep) } ?? 1000
+        let resumePath = out + "/resume.bin"
+        let session: TrainingSession
+        var log = LossLog()
+        if resume {
+            session = try TrainingSession.resume(path: resumePath, settings: settings, data: corpus)
+            log = LossLog.read(path: out + "/loss.csv", upTo: session.step)
+        } else {
+            var optimizer = OptimizerSettings()
+            optimizer.lrInit = lrInit; optimizer.lrFinal = lrFinal; optimizer.warmupSteps = warmup
+            optimizer.weightDecay = weightDecay; optimizer.gradientClip = gradClip
+            optimizer.tokensPerStep = perStep; optimizer.exitTokens = totalSteps * perStep
+            let initial = try initPath.map { try Checkpoint.load(path: $0) }
+            let dims = try initial.map { try RWKV7Dimensions(checkpoint: $0) }
+                ?? RWKV7Dimensions.official(layers: layers, embedding: dim, vocabulary: ByteTrainingTokenizer().vocabularySize, headSize: headSize)
+            session = try TrainingSession(dimensions: dims, settings: settings, optimizer: optimizer, data: corpus, initial: initial)
+        }
+        let d = session.model.dimensions
+        printError("training L\(d.layers) D\(d.embedding) (\(session.model.layout.count) parameters) on \(corpus.trainCount) tokens "
+                   + "(\(corpus.validationCount) held out), \(totalSteps) steps of \(batch)×\(ctx), \(threads) threads")
+        let start = Date(), firstStep = session.step
+        while session.step < totalSteps {
+            let r = try session.trainStep()
+            let measure = r.step % valEvery == 0 || r.step == totalSteps
+            let val = measure ? try session.validationLoss() : nil
+            log.append(.init(step: r.step, tokens: r.step * perStep, learningRate: r.learningRate, loss: r.loss, validationLoss: val))
+            let elapsed = Date().timeIntervalSince(start), done = r.step - firstStep
+            let rate = Double(done * perStep) / max(elapsed, 1e-9)
+            let eta = Double(totalSteps - r.step) * elapsed / Double(max(done, 1))
+            let line = String(format: "step %d/%d  loss %.4f", r.step, totalSteps, r.loss)
+                + (val.map { String(format: "  val %.4f", $0) } ?? "")
+                + String(format: "  |g| %.3f  lr %.2e  %.0f tok/s  ETA ", r.gradientNorm, r.learningRate, rate) + formatDuration(eta)
+            FileHandle.standardError.write(Data(("\r" + line + (measure ? "\n" : "")).utf8))
+            if measure { try log.write(directory: out) }
+            if r.step % saveEvery == 0 { try session.saveResumeCheckpoint(path: resumePath) }
+        }
+        try session.saveResumeCheckpoint(path: resumePath)
+        try log.write(directory: out)
+        if stateTuning {
+            try session.exportState(path: out + "/rwkv-state.safetensors")
+            printError("\nwrote \(out)/rwkv-state.safetensors, loss.csv, loss.svg")
+        } else {
+            try session.exportPTH(path: out + "/rwkv-final.pth")
+            printError("\nwrote \(out)/rwkv-final.pth (bf16), resume.bin, loss.csv, loss.svg")
+        }
+    }
+}
+
+/// "1h02m", "5m12s", "42s".
+func formatDuration(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded())
+    if s >= 3600 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
+    if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
+    return "\(s)s"
+}
