@@ -96,14 +96,17 @@ struct CompletionsController<Engine: TextEngine> {
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: ServerRequestContext) async throws -> T {
+        var request = request
+        let body: ByteBuffer
         do {
-            return try await request.decode(as: type, context: context)
-        } catch let error as HTTPError {
-            throw error   // e.g. 413 for bodies over maxUploadSize
+            body = try await request.collectBody(upTo: context.maxUploadSize)
+        } catch {
+            throw APIError(status: .contentTooLarge, message: "request body is larger than \(context.maxUploadSize) bytes")
+        }
+        do {
+            return try JSONDecoder().decode(type, from: Data(body.readableBytesView))
         } catch let error as DecodingError {
             throw APIError.badRequest("invalid request body: \(describe(error))")
-        } catch {
-            throw APIError.badRequest("invalid request body: \(error)")
         }
     }
 
