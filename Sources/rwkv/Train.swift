@@ -10,9 +10,10 @@ import RWKV
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train an RWKV-7 model on a text or JSONL file (byte tokens), with RWKV-LM's recipe.")
+        abstract: "Train an RWKV-7 model on text, JSONL or binidx data (byte or World tokens), with RWKV-LM's recipe.")
 
-    @Option(help: "Training text (.txt) or JSONL ({\"text\": ...} per line). The last 5 % is held out.") var data: String
+    @Option(help: "Training text (.txt), JSONL ({\"text\": ...} per line) or RWKV-LM binidx (.bin/.idx). The last 5 % is held out.") var data: String
+    @Option(help: "Tokenizer: byte (vocabulary 256) or world (RWKV World, 65536 rows).") var vocab: VocabularyKind = .byte
     @Option(help: "Layers of a new model.") var layers: Int = 6
     @Option(help: "Embedding size of a new model (a multiple of --head-size).") var dim: Int = 256
     @Option(help: "Head size of a new model.") var headSize: Int = 64
@@ -49,7 +50,8 @@ struct Train: ParsableCommand {
     func run() throws {
         KernelThreads.count = threads
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let corpus = try TrainingData.load(path: data)
+        let tokenizer: TrainingTokenizer = vocab == .world ? try WorldTokenizer.bundled() : ByteTrainingTokenizer()
+        let corpus = try TrainingData.load(path: data, tokenizer: tokenizer)
         let settings = TrainingRunSettings(batch: batch, context: ctx, seed: seed, stateTuning: stateTuning, validationBatches: valBatches)
         let perStep = batch * ctx
         let totalSteps = steps ?? tokens.map { max(1, $0 / perStep) } ?? 1000
@@ -66,7 +68,7 @@ struct Train: ParsableCommand {
             optimizer.tokensPerStep = perStep; optimizer.exitTokens = totalSteps * perStep
             let initial = try initPath.map { try Checkpoint.load(path: $0) }
             let dims = try initial.map { try RWKV7Dimensions(checkpoint: $0) }
-                ?? RWKV7Dimensions.official(layers: layers, embedding: dim, vocabulary: ByteTrainingTokenizer().vocabularySize, headSize: headSize)
+                ?? RWKV7Dimensions.official(layers: layers, embedding: dim, vocabulary: vocab.modelRows, headSize: headSize)
             session = try TrainingSession(dimensions: dims, settings: settings, optimizer: optimizer, data: corpus, initial: initial)
         }
         let d = session.model.dimensions
@@ -98,6 +100,12 @@ struct Train: ParsableCommand {
             printError("\nwrote \(out)/rwkv-final.pth (bf16), resume.bin, loss.csv, loss.svg")
         }
     }
+}
+
+/// Which tokenizer a training run uses, and how many embedding rows a new model gets for it.
+enum VocabularyKind: String, ExpressibleByArgument {
+    case byte, world
+    var modelRows: Int { self == .byte ? 256 : 65536 }
 }
 
 /// "1h02m", "5m12s", "42s".

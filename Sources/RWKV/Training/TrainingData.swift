@@ -3,12 +3,12 @@
 // The stream is split once: the first 95 % trains, the last 5 % validates. A training batch is B random
 // windows of T+1 tokens (inputs = first T, targets = last T); where each window starts depends only on
 // (seed, step, row), so a resumed run sees exactly the batches an uninterrupted run would. Validation
-// uses fixed, evenly spaced windows of the held-out tail. Not here: binidx/memory-mapped corpora,
-// RWKV-LM's magic-prime sampling.
+// uses fixed, evenly spaced windows of the held-out tail. Inputs: text, JSONL and RWKV-LM's binidx
+// (BinIdx.swift). Not here: RWKV-LM's magic-prime sampling.
 
 import Foundation
 
-/// Turns text into token ids for training. The World tokenizer can conform to this once it lands.
+/// Turns text into token ids for training.
 public protocol TrainingTokenizer: Sendable {
     var vocabularySize: Int { get }
     func encode(_ text: String) throws -> [Int]
@@ -20,6 +20,9 @@ public struct ByteTrainingTokenizer: TrainingTokenizer {
     public var vocabularySize: Int { 256 }
     public func encode(_ text: String) throws -> [Int] { text.utf8.map { Int($0) } }
 }
+
+/// The RWKV World tokenizer for training; models get the official 65536-row vocabulary.
+extension WorldTokenizer: TrainingTokenizer {}
 
 /// A tokenised corpus with its train/validation split.
 public struct TrainingData: Sendable {
@@ -37,9 +40,23 @@ public struct TrainingData: Sendable {
         splitIndex = tokens.count - Int((Double(tokens.count) * validationFraction).rounded(.down))
     }
 
-    /// Reads a file: `.jsonl` → one JSON object per line with a string field `text`; anything else → text.
+    /// Reads a file: `.jsonl` → one JSON object per line with a string field `text`; `.bin`/`.idx` →
+    /// RWKV-LM's pre-tokenised binidx pair (the tokenizer only bounds the ids); anything else → text.
     public static func load(path: String, tokenizer: TrainingTokenizer = ByteTrainingTokenizer(),
                             validationFraction: Double = 0.05) throws -> TrainingData {
+        var ids: [Int] = []
+        if path.hasSuffix(".bin") || path.hasSuffix(".idx") {
+            ids = try BinIdx.load(path: path)
+        } else {
+            ids = try tokenize(path: path, tokenizer: tokenizer)
+        }
+        if let bad = ids.first(where: { $0 < 0 || $0 >= tokenizer.vocabularySize }) {
+            throw TrainingError.data("token \(bad) is outside the tokenizer's vocabulary 0..<\(tokenizer.vocabularySize)")
+        }
+        return TrainingData(tokens: ids.map { Int32($0) }, validationFraction: validationFraction)
+    }
+
+    private static func tokenize(path: String, tokenizer: TrainingTokenizer) throws -> [Int] {
         guard let data = FileManager.default.contents(atPath: path) else { throw TrainingError.data("cannot read \(path)") }
         guard let text = String(data: data, encoding: .utf8) else { throw TrainingError.data("\(path) is not UTF-8 text") }
         var ids: [Int] = []
@@ -55,10 +72,7 @@ public struct TrainingData: Sendable {
         } else {
             ids = try tokenizer.encode(text)
         }
-        if let bad = ids.first(where: { $0 < 0 || $0 >= tokenizer.vocabularySize }) {
-            throw TrainingError.data("token \(bad) is outside the tokenizer's vocabulary 0..<\(tokenizer.vocabularySize)")
-        }
-        return TrainingData(tokens: ids.map { Int32($0) }, validationFraction: validationFraction)
+        return ids
     }
 
     /// Throws unless both splits hold at least one window of `context + 1` tokens.
