@@ -134,3 +134,22 @@ public enum RWKV7Initializer {
         return out
     }
 }
+
+extension RWKV7Initializer {
+    /// A freshly initialised model (spec §9.1) as official-layout tensors of `dtype`, built one tensor at a
+    /// time so that even a multi-billion-parameter model needs only its own size in memory.
+    /// `progress` is called with (tensor index, tensor count, name) before each tensor.
+    public static func checkpoint(dimensions d: RWKV7Dimensions, seed: UInt64, dtype: DType = .bfloat16,
+                                  progress: (Int, Int, String) -> Void = { _, _, _ in }) throws -> Checkpoint {
+        try d.validate()
+        var rng = TrainingRandom(seed: seed)
+        let specs = d.parameterSpecs
+        var tensors: [String: Tensor] = [:]
+        for (i, spec) in specs.enumerated() {
+            progress(i, specs.count, spec.name)
+            let values = initialValues(spec, dimensions: d, rng: &rng)
+            tensors[spec.name] = try Tensor(values.map { Float($0) }, shape: spec.shape)
+        }
+        return try Checkpoint(tensors: tensors).convertingFloats(to: dtype)
+    }
+}
