@@ -28,7 +28,8 @@ public struct Matrix: Sendable, Equatable {
 /// Work below this many multiply-adds stays on the calling thread.
 let parallelThreshold = 1 << 17
 
-/// Runs `body(range)` over `0..<count` split into `parts` contiguous ranges, in parallel when `parts > 1`.
+/// Runs `body(range)` over `0..<count` split into `parts` contiguous ranges, in parallel when `parts > 1`:
+/// on the persistent `ThreadPool`, or GCD where the `Synchronization` atomics are unavailable (macOS < 15).
 @inline(__always)
 func parallelFor(_ count: Int, parts: Int, _ body: (Range<Int>) -> Void) {
     if parts <= 1 || count < 2 {
@@ -36,6 +37,10 @@ func parallelFor(_ count: Int, parts: Int, _ body: (Range<Int>) -> Void) {
         return
     }
     let n = min(parts, count)
+    if #available(macOS 15.0, *) {
+        ThreadPool.shared.run(parts: n) { i in body((count * i / n)..<(count * (i + 1) / n)) }
+        return
+    }
     withoutActuallyEscaping(body) { escaping in
         // Kernels hand each thread a disjoint range; the closure itself is only shared, never mutated.
         let shared = UncheckedSendable(escaping)
