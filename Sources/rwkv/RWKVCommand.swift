@@ -6,6 +6,6 @@ struct RWKVCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rwkv",
         abstract: "Run, inspect and convert RWKV language models.",
-        subcommands: []
+        subcommands: [Bench.self]
     )
 }
