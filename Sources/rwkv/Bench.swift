@@ -37,7 +37,11 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Flag(help: "Measure the matrix-vector kernel of every weight format (GB/s) instead of a model.")
+    var kernels = false
+
     func validate() throws {
+        if kernels { return }
         guard (model == nil) != (preset == nil) else { throw ValidationError("give exactly one of -m MODEL or --preset SIZE") }
         if let preset, RandomModelSpec.preset(preset) == nil {
             throw ValidationError("unknown preset '\(preset)'; expected one of \(RandomModelSpec.presetNames.joined(separator: ", "))")
@@ -68,6 +72,12 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         KernelThreads.count = threads
+        if kernels {
+            let speeds = try measureKernels(threads: threads)
+            if json { try printJSON(speeds); return }
+            for s in speeds { print(String(format: "%@ %d×%d, %d threads: %.1f GB/s", s.format, s.rows, s.cols, s.threads, s.gigabytesPerSecond)) }
+            return
+        }
         let loadStart = Date()
         let (rwkv, name, format) = try load()
         let loadSeconds = Date().timeIntervalSince(loadStart)

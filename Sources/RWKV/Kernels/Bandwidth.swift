@@ -12,6 +12,7 @@ public enum MemoryBandwidth {
         defer { buffer.deallocate() }
         buffer.initialize(repeating: 1)
         let chunks = count / 8
+        let parts = max(threads, 1)
         let sums = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(threads, 1))
         defer { sums.deallocate() }
         sums.initialize(repeating: 0)
@@ -19,7 +20,9 @@ public enum MemoryBandwidth {
         for _ in 0..<passes {
             let start = DispatchTime.now().uptimeNanoseconds
             let base = UnsafeRawPointer(buffer.baseAddress!)
-            parallelFor(chunks, parts: max(threads, 1)) { range in
+            // One range per thread (count = parts), so range.lowerBound names the thread's slot.
+            parallelFor(parts, parts: parts) { slot in
+                let range = (chunks * slot.lowerBound / parts)..<(chunks * slot.upperBound / parts)
                 var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
                 var i = range.lowerBound
                 while i + 4 <= range.upperBound {
@@ -29,10 +32,7 @@ public enum MemoryBandwidth {
                     a3 += base.loadUnaligned(fromByteOffset: 32 * i + 96, as: SIMD8<Float>.self)
                     i += 4
                 }
-                // One slot per part: parallelFor's part i starts at ⌊chunks·i/n⌋, so i = ⌈start·n/chunks⌉.
-                let n = min(max(threads, 1), chunks)
-                let part = (range.lowerBound * n + chunks - 1) / chunks
-                sums[min(part, sums.count - 1)] += ((a0 + a1) + (a2 + a3)).sum()
+                sums[slot.lowerBound] += ((a0 + a1) + (a2 + a3)).sum()
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             best = max(best, Double(chunks * 32) / seconds)

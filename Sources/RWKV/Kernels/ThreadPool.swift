@@ -1,5 +1,10 @@
-// A persistent pool of worker threads for the kernels: the caller runs part 0 itself, workers run
-// parts 1..<n, and the call returns when every part is done.
+// A persistent pool of worker threads for the kernels: the caller and up to n − 1 workers take
+// pieces of a job from a shared counter until none are left; the call returns when all are done.
+//
+// Pieces are claimed dynamically rather than split one per thread because the target machine has
+// two cores shared with other processes: when a worker is descheduled or still asleep, the caller
+// simply takes its pieces instead of waiting for it. Each piece is computed the same way whichever
+// thread runs it, so results do not depend on the thread count or the schedule.
 //
 // Dispatch must cost well under a microsecond: a forward pass makes about a hundred kernel calls per
 // token. Workers therefore spin on an atomic generation counter for a while after each job (about a
@@ -29,6 +34,7 @@ final class ThreadPool: @unchecked Sendable {
     private let finished = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
+    private let nextPiece = Atomic<Int>(0)
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let wake: UnsafeMutablePointer<pthread_cond_t>
 
@@ -36,6 +42,7 @@ final class ThreadPool: @unchecked Sendable {
     // publishes them; read by workers after they observe that bump.
     private nonisolated(unsafe) var job: ((Int) -> Void)?
     private nonisolated(unsafe) var parts = 0
+    private nonisolated(unsafe) var pieceCount = 0
     private nonisolated(unsafe) var workerCount = 0
 
     private init() {
@@ -45,11 +52,12 @@ final class ThreadPool: @unchecked Sendable {
         pthread_cond_init(wake, nil)
     }
 
-    /// Runs `body(i)` for i in 0..<n, part 0 on the calling thread, and returns when all are done.
-    /// If another thread is dispatching at the same moment, this call runs its parts inline.
-    func run(parts n: Int, _ body: (Int) -> Void) {
-        guard n > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            for i in 0..<max(n, 0) { body(i) }
+    /// Runs `body(p)` once for every piece p in 0..<pieces on up to `n` threads (the caller included)
+    /// and returns when all are done. If another thread is dispatching at the same moment, this call
+    /// runs its pieces inline.
+    func run(parts n: Int, pieces: Int, _ body: (Int) -> Void) {
+        guard n > 1, pieces > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            for p in 0..<max(pieces, 0) { body(p) }
             return
         }
         defer { busy.store(false, ordering: .releasing) }
@@ -60,6 +68,8 @@ final class ThreadPool: @unchecked Sendable {
         withoutActuallyEscaping(body) { escaping in
             job = escaping
             parts = n
+            pieceCount = pieces
+            nextPiece.store(0, ordering: .relaxed)
             finished.store(0, ordering: .relaxed)
             generation.add(1, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
@@ -67,7 +77,7 @@ final class ThreadPool: @unchecked Sendable {
                 pthread_cond_broadcast(wake)
                 pthread_mutex_unlock(mutex)
             }
-            escaping(0)
+            claimPieces(escaping)
             // Every worker acknowledges every generation, so `job` is never replaced under a reader.
             while finished.load(ordering: .acquiring) < workerCount {}
             job = nil
@@ -84,8 +94,25 @@ final class ThreadPool: @unchecked Sendable {
         var seen = start
         while true {
             seen = waitForJob(after: seen)
-            if index < parts, let job { job(index) }
+            work(index: index)
             finished.add(1, ordering: .releasing)
+        }
+    }
+
+    /// A worker's share of the current job. A separate function so that the worker's reference to
+    /// `job` is certainly released before it acknowledges (the dispatcher checks the closure did not escape).
+    @inline(never)
+    private func work(index: Int) {
+        guard index < parts, let job else { return }
+        claimPieces(job)
+    }
+
+    /// Runs pieces until the shared counter passes the last one.
+    private func claimPieces(_ job: (Int) -> Void) {
+        while true {
+            let p = nextPiece.add(1, ordering: .relaxed).oldValue
+            if p >= pieceCount { return }
+            job(p)
         }
     }
 
