@@ -37,7 +37,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
-    @Flag(help: "Measure the matrix-vector kernel of every weight format (GB/s) instead of a model.")
+    @Flag(help: "Measure the product kernel of every weight format instead of a model (--prompt sets the token count).")
     var kernels = false
 
     func validate() throws {
@@ -73,9 +73,12 @@ struct Bench: ParsableCommand {
     func run() throws {
         KernelThreads.count = threads
         if kernels {
-            let speeds = try measureKernels(threads: threads)
+            let speeds = try measureKernels(threads: threads, tokens: prompt)
             if json { try printJSON(speeds); return }
-            for s in speeds { print(String(format: "%@ %d×%d, %d threads: %.1f GB/s", s.format, s.rows, s.cols, s.threads, s.gigabytesPerSecond)) }
+            for s in speeds {
+                print(String(format: "%@ %d×%d × %d tokens, %d threads: %.1f GB/s, %.1f GFLOP/s", s.format, s.rows, s.cols,
+                             s.tokens, s.threads, s.gigabytesPerSecond, s.gigaflopsPerSecond))
+            }
             return
         }
         let loadStart = Date()
