@@ -13,6 +13,14 @@ protocol WeightDecoder {
     static func decode8(_ row: UnsafeRawPointer, _ c: Int) -> SIMD8<Float>
     /// Weight c, decoded with plain scalar code (the reference twin of the SIMD decoders).
     static func scalar(_ row: UnsafeRawPointer, _ c: Int) -> Float
+    /// Row · x over `n` elements (single-token path). Defaults to `dot1` over `decode32`; block
+    /// formats override it to apply each block's scale once to a block sum.
+    static func dot(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Float
+}
+
+extension WeightDecoder {
+    @inline(__always)
+    static func dot(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Float { dot1(Self.self, row, x, n) }
 }
 
 // MARK: Half-precision helpers
@@ -113,6 +121,24 @@ enum DecodeQ8_0: WeightDecoder {
     private static func quants8(_ block: UnsafeRawPointer, _ byteOffset: Int) -> SIMD8<Float> {
         SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Int8>.self)))
     }
+    /// Σ_b d_b · Σ_i q_i·x_i: the quants convert straight to float and the scale is applied once per block.
+    @inline(__always)
+    static func dot(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        let rx = UnsafeRawPointer(x)
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+        var b = 0
+        while b < n / 32 {
+            let block = row + b * blockBytes, o = 128 * b
+            var s = quants8(block, 2) * rx.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+            var u = quants8(block, 10) * rx.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self)
+            s = s.addingProduct(quants8(block, 18), rx.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self))
+            u = u.addingProduct(quants8(block, 26), rx.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self))
+            let d = SIMD8<Float>(repeating: halfToFloat(block.loadUnaligned(as: UInt16.self)))
+            if b & 1 == 0 { acc0 = acc0.addingProduct(s + u, d) } else { acc1 = acc1.addingProduct(s + u, d) }
+            b += 1
+        }
+        return (acc0 + acc1).sum()
+    }
     static func scalar(_ row: UnsafeRawPointer, _ c: Int) -> Float {
         let block = row + (c / 32) * blockBytes
         let q = block.load(fromByteOffset: 2 + c % 32, as: Int8.self)
@@ -142,6 +168,33 @@ enum DecodeQ4_0: WeightDecoder {
         let bytes = SIMD8<Int32>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: 2 + i % 16, as: SIMD8<UInt8>.self))
         let q = i < 16 ? bytes & 15 : bytes &>> 4
         return SIMD8<Float>(q &- 8) * d
+    }
+    /// Σ_b d_b · (Σ_i q_i·x_i − 8·Σ_i x_i): nibbles convert to float unshifted, the offset and the
+    /// scale are applied once per block.
+    @inline(__always)
+    static func dot(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        let rx = UnsafeRawPointer(x)
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+        let minus8 = SIMD8<Float>(repeating: -8)
+        var b = 0
+        while b < n / 32 {
+            let block = row + b * blockBytes, o = 128 * b
+            let lo = SIMD8<Int32>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: 2, as: SIMD8<UInt8>.self))
+            let hi = SIMD8<Int32>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: 10, as: SIMD8<UInt8>.self))
+            let x0 = rx.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+            let x1 = rx.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self)
+            let x2 = rx.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self)
+            let x3 = rx.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self)
+            var s = SIMD8<Float>(lo & 15) * x0
+            var u = SIMD8<Float>(hi & 15) * x1
+            s = s.addingProduct(SIMD8<Float>(lo &>> 4), x2)
+            u = u.addingProduct(SIMD8<Float>(hi &>> 4), x3)
+            s = (s + u).addingProduct((x0 + x1) + (x2 + x3), minus8)
+            let d = SIMD8<Float>(repeating: halfToFloat(block.loadUnaligned(as: UInt16.self)))
+            if b & 1 == 0 { acc0 = acc0.addingProduct(s, d) } else { acc1 = acc1.addingProduct(s, d) }
+            b += 1
+        }
+        return (acc0 + acc1).sum()
     }
     static func scalar(_ row: UnsafeRawPointer, _ c: Int) -> Float {
         let block = row + (c / 32) * blockBytes

@@ -58,7 +58,7 @@ let productTileRows = 16
 @inline(__always)
 func productRows<D: WeightDecoder>(_ decoder: D.Type, _ p: ProductShape, _ range: Range<Int>) {
     if p.tokens == 1 {
-        for r in range { p.y[r] = dot1(D.self, p.base + r * p.rowBytes, p.x, p.cols) }
+        for r in range { p.y[r] = D.dot(p.base + r * p.rowBytes, p.x, p.cols) }
         return
     }
     var tile = range.lowerBound
@@ -76,7 +76,7 @@ func productRows<D: WeightDecoder>(_ decoder: D.Type, _ p: ProductShape, _ range
             t += 4
         }
         while t < p.tokens {
-            for r in rows { p.y[t * p.rows + r] = dot1(D.self, p.base + r * p.rowBytes, p.x + t * p.cols, p.cols) }
+            for r in rows { p.y[t * p.rows + r] = D.dot(p.base + r * p.rowBytes, p.x + t * p.cols, p.cols) }
             t += 1
         }
         tile = rows.upperBound
