@@ -141,8 +141,10 @@ public struct RWKV6Model: Sendable {
         lookUp(tokens, in: embedding, into: x)
         ln0.apply(x, rows: T)
         for l in 0..<layers.count {
-            timeMix(layers[l], x: x, state: &state.layers[l], tokens: T, ws: ws)
-            channelMix(layers[l], x: x, state: &state.layers[l], tokens: T, ws: ws)
+            // Scratch of one layer is freed before the next, so a long chunk needs one layer's worth.
+            let layerScratch = Workspace()
+            timeMix(layers[l], x: x, state: &state.layers[l], tokens: T, ws: layerScratch)
+            channelMix(layers[l], x: x, state: &state.layers[l], tokens: T, ws: layerScratch)
         }
         return outputLogits(x: x, tokens: T, allLogits: allLogits, lnWeight: lnOutWeight, lnBias: lnOutBias, head: head,
                             reference: useReferenceKernels, ws: ws)

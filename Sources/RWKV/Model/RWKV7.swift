@@ -105,8 +105,10 @@ public struct RWKV7Model: Sendable {
 
         let vFirst = ws.buffer(T * C)
         for l in 0..<layers.count {
-            timeMix(layer: l, x: x, vFirst: vFirst, state: &state.layers[l], tokens: T, ws: ws)
-            channelMix(layer: l, x: x, state: &state.layers[l], tokens: T, ws: ws)
+            // Scratch of one layer is freed before the next, so a long chunk needs one layer's worth.
+            let layerScratch = Workspace()
+            timeMix(layer: l, x: x, vFirst: vFirst, state: &state.layers[l], tokens: T, ws: layerScratch)
+            channelMix(layer: l, x: x, state: &state.layers[l], tokens: T, ws: layerScratch)
         }
 
         return outputLogits(x: x, tokens: T, allLogits: allLogits, lnWeight: lnOutWeight, lnBias: lnOutBias, head: head,
