@@ -4,7 +4,8 @@
 // One token is a matrix-vector product and memory-bound: each thread streams its share of rows once,
 // decoding SIMD8 lanes straight into four FMA accumulators. For T > 1 each row chunk is decoded once
 // and used for four tokens; rows are walked in small tiles, each applied to all tokens, so W streams
-// from memory once per call and both the tile and four activation rows stay in cache. Threads split rows and never share an output.
+// from memory once per call and both the tile and four activation rows stay in cache. From 16 tokens
+// on, a tile is first decoded to fp32 scratch so the decode cost is paid once, not per token group. Threads split rows and never share an output.
 // `applyReference` is the scalar twin: same decoded values, plain left-to-right sums.
 
 extension WeightMatrix {
@@ -61,25 +62,67 @@ func productRows<D: WeightDecoder>(_ decoder: D.Type, _ p: ProductShape, _ range
         for r in range { p.y[r] = D.dot(p.base + r * p.rowBytes, p.x, p.cols) }
         return
     }
+    // With many tokens, decode each tile to fp32 once and run every token group on the floats;
+    // with few, decode on the fly (the decode is then cheaper than the extra pass over memory).
+    let stage = p.tokens >= productStagingTokens && D.self != DecodeF32.self
+    let scratch = UnsafeMutableRawPointer.allocate(byteCount: stage ? productTileRows * p.cols * 4 : 0, alignment: 64)
+    defer { scratch.deallocate() }
     var tile = range.lowerBound
     while tile < range.upperBound {
         let rows = tile..<min(tile + productTileRows, range.upperBound)
-        var t = 0
-        while t + 4 <= p.tokens {
-            for r in rows {
-                let s = dot4(D.self, p.base + r * p.rowBytes, p.x + t * p.cols, p.cols)
-                p.y[t * p.rows + r] = s[0]
-                p.y[(t + 1) * p.rows + r] = s[1]
-                p.y[(t + 2) * p.rows + r] = s[2]
-                p.y[(t + 3) * p.rows + r] = s[3]
-            }
-            t += 4
-        }
-        while t < p.tokens {
-            for r in rows { p.y[t * p.rows + r] = D.dot(p.base + r * p.rowBytes, p.x + t * p.cols, p.cols) }
-            t += 1
+        if stage {
+            for (i, r) in rows.enumerated() { decodeRow(D.self, p.base + r * p.rowBytes, into: scratch + i * p.cols * 4, p.cols) }
+            tileProduct(DecodeF32.self, p, rows, base: UnsafeRawPointer(scratch), rowBytes: p.cols * 4, firstRow: rows.lowerBound)
+        } else {
+            tileProduct(D.self, p, rows, base: p.base, rowBytes: p.rowBytes, firstRow: 0)
         }
         tile = rows.upperBound
+    }
+}
+
+/// Token count from which multi-token products stage decoded tiles as fp32.
+let productStagingTokens = 16
+
+/// All tokens against `rows`, whose row r starts at `base + (r − firstRow)·rowBytes`.
+@inline(__always)
+func tileProduct<D: WeightDecoder>(_: D.Type, _ p: ProductShape, _ rows: Range<Int>, base: UnsafeRawPointer, rowBytes: Int,
+                                   firstRow: Int) {
+    var t = 0
+    while t + 4 <= p.tokens {
+        for r in rows {
+            let s = dot4(D.self, base + (r - firstRow) * rowBytes, p.x + t * p.cols, p.cols)
+            p.y[t * p.rows + r] = s[0]
+            p.y[(t + 1) * p.rows + r] = s[1]
+            p.y[(t + 2) * p.rows + r] = s[2]
+            p.y[(t + 3) * p.rows + r] = s[3]
+        }
+        t += 4
+    }
+    while t < p.tokens {
+        for r in rows { p.y[t * p.rows + r] = D.dot(base + (r - firstRow) * rowBytes, p.x + t * p.cols, p.cols) }
+        t += 1
+    }
+}
+
+/// Decodes a whole row into fp32 at `out` (the same values the scalar decoder gives).
+@inline(__always)
+func decodeRow<D: WeightDecoder>(_: D.Type, _ row: UnsafeRawPointer, into out: UnsafeMutableRawPointer, _ n: Int) {
+    var c = 0
+    while c + 32 <= n {
+        let (w0, w1, w2, w3) = D.decode32(row, c)
+        out.storeBytes(of: w0, toByteOffset: 4 * c, as: SIMD8<Float>.self)
+        out.storeBytes(of: w1, toByteOffset: 4 * c + 32, as: SIMD8<Float>.self)
+        out.storeBytes(of: w2, toByteOffset: 4 * c + 64, as: SIMD8<Float>.self)
+        out.storeBytes(of: w3, toByteOffset: 4 * c + 96, as: SIMD8<Float>.self)
+        c += 32
+    }
+    while c + 8 <= n {
+        out.storeBytes(of: D.decode8(row, c), toByteOffset: 4 * c, as: SIMD8<Float>.self)
+        c += 8
+    }
+    while c < n {
+        out.storeBytes(of: D.scalar(row, c), toByteOffset: 4 * c, as: Float.self)
+        c += 1
     }
 }
 

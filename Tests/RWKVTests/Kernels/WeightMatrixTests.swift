@@ -2,7 +2,7 @@ import Testing
 @testable import RWKV
 
 /// Weight formats: byte layouts, quantisation error, zero-copy views, and every product kernel
-/// against its scalar twin on ragged sizes, token counts 1…9 and one or two threads.
+/// against its scalar twin on ragged sizes, token counts 1…9 and 16…21 (staged tiles), and one or two threads.
 @Suite struct WeightMatrixTests {
     static let randomFloats = KernelTests.randomFloats
 
@@ -151,7 +151,7 @@ import Testing
     @Test(arguments: productCases)
     func applyMatchesReference(format: WeightFormat, rows: Int, cols: Int) throws {
         let w = try Self.matrix(format, rows: rows, cols: cols, seed: UInt64(rows * 1000 + cols))
-        for tokens in 1...9 {
+        for tokens in Array(1...9) + [productStagingTokens, productStagingTokens + 5] {
             let x = Self.randomFloats(tokens * cols, UInt64(tokens))
             var ref = [Float](repeating: .nan, count: tokens * rows)
             x.withUnsafeBufferPointer { xb in ref.withUnsafeMutableBufferPointer { w.applyReference(xb, tokens: tokens, into: $0) } }
@@ -177,7 +177,7 @@ import Testing
     func threadedProductEqualsSingleThread(format: WeightFormat) throws {
         let (rows, cols) = (517, 256)
         let w = try Self.matrix(format, rows: rows, cols: cols, seed: 30)
-        for tokens in [1, 6] {
+        for tokens in [1, 6, productStagingTokens + 1] {
             let x = Self.randomFloats(tokens * cols, 31)
             var one = [Float](repeating: .nan, count: tokens * rows), two = one, three = one
             x.withUnsafeBufferPointer { xb in
