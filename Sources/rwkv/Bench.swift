@@ -19,8 +19,10 @@ struct Bench: ParsableCommand {
     @Option(help: "Instead of a file, a random RWKV-7 model of this size: \(RandomModelSpec.presetNames.joined(separator: ", ")).")
     var preset: String?
 
-    @Option(name: [.short, .customLong("prompt")], help: "Prompt tokens for the prefill measurement (one chunk).")
-    var prompt = 512
+    @Option(name: [.short, .customLong("prompt")], help: "Prompt tokens for the prefill measurement (one chunk; default 512, or 1 with --kernels).")
+    var promptTokens: Int?
+
+    private var prompt: Int { promptTokens ?? (kernels ? 1 : 512) }
 
     @Option(name: [.customShort("n"), .customLong("decode")], help: "Tokens to decode one at a time.")
     var decode = 128
