@@ -74,7 +74,6 @@ public enum WeightError: Error, CustomStringConvertible, Equatable {
     case notAMatrix(shape: [Int])
     case unsupportedDType(DType)
     case partialBlock(format: WeightFormat, cols: Int)
-    case sizeMismatch(expected: Int, found: Int)
 
     public var description: String {
         switch self {
@@ -82,7 +81,6 @@ public enum WeightError: Error, CustomStringConvertible, Equatable {
         case let .unsupportedDType(dtype): return "weight tensor has dtype \(dtype.rawValue), expected F32, F16 or BF16"
         case let .partialBlock(format, cols):
             return "\(format) needs rows made of whole blocks of \(format.blockLength), but the matrix has \(cols) columns"
-        case let .sizeMismatch(expected, found): return "weight data has \(found) elements, expected \(expected)"
         }
     }
 }
