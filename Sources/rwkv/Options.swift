@@ -12,6 +12,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Threads for the matrix kernels.")
     var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
+    @Option(help: "Hold the large matrices as f32, f16, bf16, q8_0 or q4_0 (default: the file's dtype, memory-mapped).")
+    var weights: WeightFormat?
+
     /// The model path, or a usage error that says how to get a model.
     func resolvedPath() throws -> String {
         if let model { return model }
@@ -26,7 +29,7 @@ struct ModelOptions: ParsableArguments {
     func load() throws -> RWKVModel {
         KernelThreads.count = max(1, threads)
         let path = try resolvedPath()
-        return try RWKVModel(checkpoint: Checkpoint.load(path: path))
+        return try RWKVModel.load(path: path, options: LoadOptions(weightFormat: weights))
     }
 }
 

@@ -5,7 +5,7 @@ import RWKV
 struct RWKVCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rwkv",
-        abstract: "Run, serve, train, inspect and convert RWKV language models.",
-        subcommands: [Generate.self, Serve.self, Train.self, Init.self, Tokenize.self, Inspect.self, Logits.self, Convert.self]
+        abstract: "Run, serve, train, benchmark, inspect and convert RWKV language models.",
+        subcommands: [Generate.self, Serve.self, Train.self, Init.self, Bench.self, Tokenize.self, Inspect.self, Logits.self, Convert.self]
     )
 }

@@ -28,7 +28,10 @@ public struct Matrix: Sendable, Equatable {
 /// Work below this many multiply-adds stays on the calling thread.
 let parallelThreshold = 1 << 17
 
-/// Runs `body(range)` over `0..<count` split into `parts` contiguous ranges, in parallel when `parts > 1`.
+/// Runs `body(range)` over `0..<count` split into contiguous ranges, on up to `parts` threads when
+/// `parts > 1`: on the persistent `ThreadPool` (up to 16 ranges per thread, claimed dynamically), or
+/// one range per thread on GCD where the `Synchronization` atomics are unavailable (macOS < 15).
+/// Ranges never overlap, so kernels writing only their own rows need no locks.
 @inline(__always)
 func parallelFor(_ count: Int, parts: Int, _ body: (Range<Int>) -> Void) {
     if parts <= 1 || count < 2 {
@@ -36,6 +39,11 @@ func parallelFor(_ count: Int, parts: Int, _ body: (Range<Int>) -> Void) {
         return
     }
     let n = min(parts, count)
+    if #available(macOS 15.0, *) {
+        let pieces = min(count, 16 * n)
+        ThreadPool.shared.run(parts: n, pieces: pieces) { p in body((count * p / pieces)..<(count * (p + 1) / pieces)) }
+        return
+    }
     withoutActuallyEscaping(body) { escaping in
         // Kernels hand each thread a disjoint range; the closure itself is only shared, never mutated.
         let shared = UncheckedSendable(escaping)

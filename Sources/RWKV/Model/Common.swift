@@ -10,6 +10,11 @@ struct KernelSet {
         if reference { linearReference(w, x, tokens: tokens, into: y) } else { RWKV.linear(w, x, tokens: tokens, into: y) }
     }
 
+    /// Y = X·Wᵀ for T rows with W in any storage format.
+    func linear(_ w: WeightMatrix, _ x: UnsafeBufferPointer<Float>, _ tokens: Int, _ y: UnsafeMutableBufferPointer<Float>) {
+        if reference { w.applyReference(x, tokens: tokens, into: y) } else { w.apply(x, tokens: tokens, into: y) }
+    }
+
     /// Y = X·A for T rows (low-rank factor stored [in, out]).
     func vecmat(_ x: UnsafeBufferPointer<Float>, _ a: Matrix, _ tokens: Int, _ y: UnsafeMutableBufferPointer<Float>) {
         if reference { vecmatReference(x, a, tokens: tokens, into: y) } else { RWKV.vecmat(x, a, tokens: tokens, into: y) }
@@ -57,7 +62,7 @@ func mix(_ cur: UnsafeMutableBufferPointer<Float>, _ d: UnsafeMutableBufferPoint
 
 /// logits = head · LN_out(x) for the last row, or for every row with `allLogits`.
 func outputLogits(x: UnsafeMutableBufferPointer<Float>, tokens T: Int, allLogits: Bool, lnWeight: [Float], lnBias: [Float],
-                  head: Matrix, reference: Bool, ws: Workspace) -> Matrix {
+                  head: WeightMatrix, reference: Bool, ws: Workspace) -> Matrix {
     let C = head.cols
     let first = allLogits ? 0 : T - 1, rows = T - first
     let xo = ws.buffer(rows * C)
@@ -65,4 +70,17 @@ func outputLogits(x: UnsafeMutableBufferPointer<Float>, tokens T: Int, allLogits
     var logits = Matrix(rows: rows, cols: head.rows)
     logits.data.withUnsafeMutableBufferPointer { KernelSet(reference: reference).linear(head, xo.readOnly, rows, $0) }
     return logits
+}
+
+/// Bytes one token reads from a fp32 matrix.
+extension Matrix {
+    var byteCount: Int { rows * cols * 4 }
+}
+
+/// Copies embedding rows `tokens` into x (T × C).
+func lookUp(_ tokens: [Int], in embedding: WeightMatrix, into x: UnsafeMutableBufferPointer<Float>) {
+    let c = embedding.cols
+    for (t, token) in tokens.enumerated() {
+        embedding.row(token, into: UnsafeMutableBufferPointer(rebasing: x[(t * c)..<((t + 1) * c)]))
+    }
 }

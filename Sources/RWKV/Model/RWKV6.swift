@@ -1,4 +1,5 @@
-// RWKV-6 "Finch" (x060) and RWKV-5.2 "Eagle" (x052) inference in fp32.
+// RWKV-6 "Finch" (x060) and RWKV-5.2 "Eagle" (x052) inference (fp32 arithmetic; large matrices
+// in the file's dtype or converted/quantised at load, as in RWKV7.swift).
 //
 // The two share everything but the token shift and the decay: v6 computes both from the input
 // through low-rank factors (data-dependent), v5.2 uses static per-channel values (and stores its mix
@@ -28,24 +29,34 @@ struct RWKV6Layer: Sendable {
     var ln1Weight, ln1Bias, ln2Weight, ln2Bias: [Float]
     var mixing: Mixing
     var bonus: [Float]                                 // time_faaaa (H·N)
-    var receptance, key, value, gate, output: Matrix   // (C, C)
+    var receptance, key, value, gate, output: WeightMatrix   // (C, C)
     var lnxWeight, lnxBias: [Float]
     var ffnMixK, ffnMixR: [Float]
-    var ffnKey: Matrix, ffnReceptance: Matrix, ffnValue: Matrix   // (F, C), (C, C), (C, F)
+    var ffnKey: WeightMatrix, ffnReceptance: WeightMatrix, ffnValue: WeightMatrix   // (F, C), (C, C), (C, F)
+
+    /// Bytes one token streams through this block's products.
+    var byteCount: Int {
+        var small = 0
+        if case let .finch(m) = mixing {
+            small = m.maaW1.byteCount + m.maaW2.reduce(0) { $0 + $1.byteCount } + m.decayW1.byteCount + m.decayW2.byteCount
+        }
+        return [receptance, key, value, gate, output, ffnKey, ffnReceptance, ffnValue].reduce(small) { $0 + $1.byteCount }
+    }
 }
 
-/// An RWKV-5.2 or RWKV-6 model held in fp32.
+/// An RWKV-5.2 or RWKV-6 model.
 public struct RWKV6Model: Sendable {
     public let config: ModelConfig
-    var embedding: Matrix          // (V, C), ln0 already folded in (rounded to the file's dtype, as pip does)
+    var embedding: WeightMatrix    // (V, C) in the file's dtype; ln0 is folded in per looked-up row
+    var ln0: FoldedLayerNorm0
     var layers: [RWKV6Layer]
     var lnOutWeight, lnOutBias: [Float]
-    var head: Matrix
+    var head: WeightMatrix
     /// Initial WKV state per layer from `time_state` tensors ([head][key][value]), if the file has them.
     var initialWKV: [[Float]]?
     public var useReferenceKernels = false
 
-    public init(tensors: [String: Tensor], config: ModelConfig) throws {
+    public init(tensors: [String: Tensor], config: ModelConfig, options: LoadOptions = LoadOptions()) throws {
         guard config.version == .v6 || config.version == .v5_2 else {
             throw ModelError.unsupportedVersion(config.version, detail: "expected RWKV-5.2 or RWKV-6")
         }
@@ -53,10 +64,12 @@ public struct RWKV6Model: Sendable {
         let c = config.embeddingSize, v = config.vocabularySize, f = config.ffnSize
         let h = config.headCount, n = config.headSize
         self.config = config
-        embedding = try foldLayerNorm0(w, vocabulary: v, width: c)
+        let format = options.weightFormat
+        embedding = try w.weights("emb.weight", v, c, format: nil)
+        ln0 = try FoldedLayerNorm0(w, width: c, rounding: embedding.format)
         lnOutWeight = try w.vector("ln_out.weight", c)
         lnOutBias = try w.vector("ln_out.bias", c)
-        head = try w.matrix("head.weight", v, c)
+        head = try w.weights("head.weight", v, c, format: format)
         layers = try (0..<config.layerCount).map { l in
             let p = "blocks.\(l).", a = p + "att.", ffn = p + "ffn."
             let mixing: Mixing
@@ -86,13 +99,16 @@ public struct RWKV6Model: Sendable {
                 ln1Weight: try w.vector(p + "ln1.weight", c), ln1Bias: try w.vector(p + "ln1.bias", c),
                 ln2Weight: try w.vector(p + "ln2.weight", c), ln2Bias: try w.vector(p + "ln2.bias", c),
                 mixing: mixing, bonus: try w.exact(a + "time_faaaa", [h, n]),
-                receptance: try w.matrix(a + "receptance.weight", c, c), key: try w.matrix(a + "key.weight", c, c),
-                value: try w.matrix(a + "value.weight", c, c), gate: try w.matrix(a + "gate.weight", c, c),
-                output: try w.matrix(a + "output.weight", c, c),
+                receptance: try w.weights(a + "receptance.weight", c, c, format: format),
+                key: try w.weights(a + "key.weight", c, c, format: format),
+                value: try w.weights(a + "value.weight", c, c, format: format),
+                gate: try w.weights(a + "gate.weight", c, c, format: format),
+                output: try w.weights(a + "output.weight", c, c, format: format),
                 lnxWeight: try w.vector(a + "ln_x.weight", c), lnxBias: try w.vector(a + "ln_x.bias", c),
                 ffnMixK: try w.vector(ffn + ffnK, c), ffnMixR: try w.vector(ffn + ffnR, c),
-                ffnKey: try w.matrix(ffn + "key.weight", f, c), ffnReceptance: try w.matrix(ffn + "receptance.weight", c, c),
-                ffnValue: try w.matrix(ffn + "value.weight", c, f))
+                ffnKey: try w.weights(ffn + "key.weight", f, c, format: format),
+                ffnReceptance: try w.weights(ffn + "receptance.weight", c, c, format: format),
+                ffnValue: try w.weights(ffn + "value.weight", c, f, format: format))
         }
         if tensors["blocks.0.att.time_state"] != nil {
             // Stored [head][value][key]; our (pip's) layout is [head][key][value].
@@ -112,17 +128,23 @@ public struct RWKV6Model: Sendable {
         return state
     }
 
+    /// Bytes one decoded token streams from memory: every product's weights plus one embedding row.
+    var streamedBytesPerToken: Int {
+        layers.reduce(0) { $0 + $1.byteCount } + head.byteCount + embedding.rowBytes
+    }
+
     public func forward(_ tokens: [Int], state: inout ModelState, allLogits: Bool = false) throws -> Matrix {
         let T = tokens.count, C = config.embeddingSize
         try validate(tokens: tokens, state: state, config: config)
         let ws = Workspace()
         let x = ws.buffer(T * C)
-        for (t, token) in tokens.enumerated() {
-            for c in 0..<C { x[t * C + c] = embedding.data[token * C + c] }
-        }
+        lookUp(tokens, in: embedding, into: x)
+        ln0.apply(x, rows: T)
         for l in 0..<layers.count {
-            timeMix(layers[l], x: x, state: &state.layers[l], tokens: T, ws: ws)
-            channelMix(layers[l], x: x, state: &state.layers[l], tokens: T, ws: ws)
+            // Scratch of one layer is freed before the next, so a long chunk needs one layer's worth.
+            let layerScratch = Workspace()
+            timeMix(layers[l], x: x, state: &state.layers[l], tokens: T, ws: layerScratch)
+            channelMix(layers[l], x: x, state: &state.layers[l], tokens: T, ws: layerScratch)
         }
         return outputLogits(x: x, tokens: T, allLogits: allLogits, lnWeight: lnOutWeight, lnBias: lnOutBias, head: head,
                             reference: useReferenceKernels, ws: ws)
@@ -224,23 +246,34 @@ public struct RWKV6Model: Sendable {
     }
 }
 
-/// emb' = LN(emb; ln0) row-wise, rounded to the checkpoint's dtype as pip's v5/v6 loader does (spec §3.2).
-private func foldLayerNorm0(_ w: WeightReader, vocabulary v: Int, width c: Int) throws -> Matrix {
-    let emb = try w.tensor("emb.weight")
-    var m = try w.matrix("emb.weight", v, c)
-    let lw = try w.vector("blocks.0.ln0.weight", c), lb = try w.vector("blocks.0.ln0.bias", c)
-    let roundTo: ((Float) -> Float)? = switch emb.dtype {
-    case .bfloat16: { Float(bitPattern: UInt32(floatToBFloat16Bits($0)) << 16) }
-    case .float16: { halfBitsToFloat(floatToHalfBits($0)) }
-    default: nil
+/// emb' = LN(emb; ln0) row-wise, rounded to the checkpoint's dtype as pip's v5/v6 loader does when it
+/// folds ln0 into the embedding at load (spec §3.2). Applied to looked-up rows only, which gives the
+/// same values without a folded copy of the whole table.
+struct FoldedLayerNorm0: Sendable {
+    var weight, bias: [Float]          // (C), already rounded to the embedding's dtype
+    var rounding: WeightFormat
+
+    init(_ w: WeightReader, width c: Int, rounding: WeightFormat) throws {
+        self.rounding = rounding
+        weight = try w.vector("blocks.0.ln0.weight", c).map { FoldedLayerNorm0.round($0, rounding) }
+        bias = try w.vector("blocks.0.ln0.bias", c).map { FoldedLayerNorm0.round($0, rounding) }
     }
-    let rounded = { (x: [Float]) -> [Float] in roundTo.map { x.map($0) } ?? x }
-    let (lwr, lbr) = (rounded(lw), rounded(lb))
-    m.data.withUnsafeMutableBufferPointer { buf in
-        layerNorm(UnsafeBufferPointer(buf), rows: v, weight: lwr, bias: lbr, into: buf)
-        if let roundTo { for i in buf.indices { buf[i] = roundTo(buf[i]) } }
+
+    /// LN0 of each of `rows` rows of x in place, each result rounded to the embedding's dtype.
+    func apply(_ x: UnsafeMutableBufferPointer<Float>, rows: Int) {
+        layerNorm(UnsafeBufferPointer(x), rows: rows, weight: weight, bias: bias, into: x)
+        if rounding == .f16 || rounding == .bf16 {
+            for i in x.indices { x[i] = FoldedLayerNorm0.round(x[i], rounding) }
+        }
     }
-    return m
+
+    static func round(_ v: Float, _ format: WeightFormat) -> Float {
+        switch format {
+        case .bf16: return Float(bitPattern: UInt32(floatToBFloat16Bits(v)) << 16)
+        case .f16: return halfBitsToFloat(floatToHalfBits(v))
+        default: return v
+        }
+    }
 }
 
 /// Swaps the last two axes of `heads` square N×N blocks.

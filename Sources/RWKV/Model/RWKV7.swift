@@ -1,14 +1,16 @@
-// RWKV-7 "Goose" (x070) inference in fp32, top to bottom: weights → time mix → channel mix → forward.
+// RWKV-7 "Goose" (x070) inference, top to bottom: weights → time mix → channel mix → forward.
 //
 // Legend: T tokens in the chunk, C embedding size, H heads of N channels (C = H·N), F FFN width,
 // V vocabulary, L layers. Activations are (T, C) row-major. One code path serves a single token
 // (T = 1, matrix-vector products) and a chunk (T > 1, each weight row applied to four tokens at once);
 // every row-independent step is batched and only the WKV recurrence walks the tokens in order
 // (spec §5), so both give the reference's logits and state. Equations: spec §2.3.
+// Large matrices are `WeightMatrix` (file dtype viewed in place, or converted/quantised at load);
+// small tensors are fp32. All arithmetic is fp32.
 
 import Foundation
 
-/// Weights of one RWKV-7 block, in fp32. Shapes as used (nn.Linear weights are [out, in]).
+/// Weights of one RWKV-7 block. Shapes as used (nn.Linear weights are [out, in]).
 struct RWKV7Layer: Sendable {
     var ln1Weight, ln1Bias, ln2Weight, ln2Bias: [Float]            // (C)
     var mixR, mixW, mixK, mixV, mixA, mixG: [Float]                 // (C) token-shift weights of the previous token
@@ -18,37 +20,44 @@ struct RWKV7Layer: Sendable {
     var g1: Matrix; var g2: Matrix                                  // (C, Dg), (Dg, C): output gate
     var keyScale, keyICLRMix: [Float]                               // k_k, k_a (C)
     var bonus: [Float]                                              // r_k (H·N)
-    var receptance, key, value, output: Matrix                      // (C, C)
+    var receptance, key, value, output: WeightMatrix                // (C, C)
     var lnxWeight, lnxBias: [Float]                                 // (C) GroupNorm(H)
     var ffnMixK: [Float]                                            // (C)
-    var ffnKey: Matrix; var ffnValue: Matrix                        // (F, C), (C, F)
+    var ffnKey: WeightMatrix; var ffnValue: WeightMatrix            // (F, C), (C, F)
+
+    /// Bytes one token streams through this block's products.
+    var byteCount: Int {
+        [receptance, key, value, output, ffnKey, ffnValue].reduce(0) { $0 + $1.byteCount }
+            + [w1, w2, a1, a2, v1, v2, g1, g2].reduce(0) { $0 + $1.byteCount }
+    }
 }
 
-/// An RWKV-7 model held in fp32.
+/// An RWKV-7 model.
 public struct RWKV7Model: Sendable {
     public let config: ModelConfig
-    var embedding: Matrix                       // (V, C), ln0 applied per looked-up row
+    var embedding: WeightMatrix                 // (V, C) in the file's dtype, ln0 applied per looked-up row
     var ln0Weight, ln0Bias: [Float]             // (C)
     var layers: [RWKV7Layer]
     var lnOutWeight, lnOutBias: [Float]         // (C)
-    var head: Matrix                            // (V, C)
+    var head: WeightMatrix                      // (V, C)
     /// Run every product on the scalar reference kernels (for tests and debugging).
     public var useReferenceKernels = false
 
     /// exp(−1/2) as pip writes it; the constant differs from e^{-1/2} by 3e-7 relative (spec §2.3).
     static let decayScale: Float = 0.606531
 
-    public init(tensors: [String: Tensor], config: ModelConfig) throws {
+    public init(tensors: [String: Tensor], config: ModelConfig, options: LoadOptions = LoadOptions()) throws {
         guard config.version == .v7 else { throw ModelError.unsupportedVersion(config.version, detail: "expected RWKV-7") }
         let w = WeightReader(tensors: tensors)
         let c = config.embeddingSize, v = config.vocabularySize, f = config.ffnSize
         self.config = config
-        embedding = try w.matrix("emb.weight", v, c)
+        let format = options.weightFormat
+        embedding = try w.weights("emb.weight", v, c, format: nil)
         ln0Weight = try w.vector("blocks.0.ln0.weight", c)
         ln0Bias = try w.vector("blocks.0.ln0.bias", c)
         lnOutWeight = try w.vector("ln_out.weight", c)
         lnOutBias = try w.vector("ln_out.bias", c)
-        head = try w.matrix("head.weight", v, c)
+        head = try w.weights("head.weight", v, c, format: format)
         layers = try (0..<config.layerCount).map { l in
             let p = "blocks.\(l).", a = p + "att.", ffn = p + "ffn."
             let (dw, da, dv, dg) = (config.decayRank, config.iclrRank, config.valueRank, config.gateRank)
@@ -67,12 +76,20 @@ public struct RWKV7Model: Sendable {
                 g1: try w.matrix(a + "g1", c, dg), g2: try w.matrix(a + "g2", dg, c),
                 keyScale: try w.vector(a + "k_k", c), keyICLRMix: try w.vector(a + "k_a", c),
                 bonus: try w.exact(a + "r_k", [config.headCount, config.headSize]),
-                receptance: try w.matrix(a + "receptance.weight", c, c), key: try w.matrix(a + "key.weight", c, c),
-                value: try w.matrix(a + "value.weight", c, c), output: try w.matrix(a + "output.weight", c, c),
+                receptance: try w.weights(a + "receptance.weight", c, c, format: format),
+                key: try w.weights(a + "key.weight", c, c, format: format),
+                value: try w.weights(a + "value.weight", c, c, format: format),
+                output: try w.weights(a + "output.weight", c, c, format: format),
                 lnxWeight: try w.vector(a + "ln_x.weight", c), lnxBias: try w.vector(a + "ln_x.bias", c),
                 ffnMixK: try w.vector(ffn + "x_k", c),
-                ffnKey: try w.matrix(ffn + "key.weight", f, c), ffnValue: try w.matrix(ffn + "value.weight", c, f))
+                ffnKey: try w.weights(ffn + "key.weight", f, c, format: format),
+                ffnValue: try w.weights(ffn + "value.weight", c, f, format: format))
         }
+    }
+
+    /// Bytes one decoded token streams from memory: every product's weights plus one embedding row.
+    var streamedBytesPerToken: Int {
+        layers.reduce(0) { $0 + $1.byteCount } + head.byteCount + embedding.rowBytes
     }
 
     /// Runs `tokens` through the model from `state`, updating it. Returns logits of the last token
@@ -83,15 +100,15 @@ public struct RWKV7Model: Sendable {
         let ws = Workspace()
         // x = LN_ln0(emb[token]): the reference folds ln0 into the embedding at load; per row it is the same.
         let x = ws.buffer(T * C)
-        for (t, token) in tokens.enumerated() {
-            for c in 0..<C { x[t * C + c] = embedding.data[token * C + c] }
-        }
+        lookUp(tokens, in: embedding, into: x)
         layerNorm(x.readOnly, rows: T, weight: ln0Weight, bias: ln0Bias, into: x)
 
         let vFirst = ws.buffer(T * C)
         for l in 0..<layers.count {
-            timeMix(layer: l, x: x, vFirst: vFirst, state: &state.layers[l], tokens: T, ws: ws)
-            channelMix(layer: l, x: x, state: &state.layers[l], tokens: T, ws: ws)
+            // Scratch of one layer is freed before the next, so a long chunk needs one layer's worth.
+            let layerScratch = Workspace()
+            timeMix(layer: l, x: x, vFirst: vFirst, state: &state.layers[l], tokens: T, ws: layerScratch)
+            channelMix(layer: l, x: x, state: &state.layers[l], tokens: T, ws: layerScratch)
         }
 
         return outputLogits(x: x, tokens: T, allLogits: allLogits, lnWeight: lnOutWeight, lnBias: lnOutBias, head: head,

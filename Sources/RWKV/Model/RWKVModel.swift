@@ -2,6 +2,20 @@
 
 import Foundation
 
+/// How to hold a model's weights in memory.
+public struct LoadOptions: Sendable, Equatable {
+    /// Storage of the large matrices (attention and FFN projections, head). `nil` keeps the
+    /// checkpoint's dtype and views the (memory-mapped) file without copying; `.q8_0` / `.q4_0`
+    /// quantise at load (matrices whose width is not a multiple of 32 keep the file's dtype);
+    /// `.f32`, `.f16`, `.bf16` convert. The embedding table always stays in the file's dtype, since
+    /// a token reads one row of it. Small tensors (norms, mixes, low-rank factors) are always fp32.
+    public var weightFormat: WeightFormat?
+
+    public init(weightFormat: WeightFormat? = nil) {
+        self.weightFormat = weightFormat
+    }
+}
+
 /// A loaded RWKV language model.
 ///
 /// ```swift
@@ -14,18 +28,24 @@ public struct RWKVModel: Sendable {
     private var network: any RecurrentNetwork
 
     /// Builds a model from named tensors in the official layout (or a Hugging Face / fla layout, mapped on load).
-    public init(checkpoint: Checkpoint) throws {
+    /// With default options the large matrices stay in the checkpoint's dtype, viewing its bytes in place.
+    public init(checkpoint: Checkpoint, options: LoadOptions = LoadOptions()) throws {
         let checkpoint = try checkpoint.inOfficialLayout()
         let config = try ModelConfig.detect(from: checkpoint.tensors)
         switch config.version {
         case .v7:
-            network = try RWKV7Model(tensors: checkpoint.tensors, config: config)
+            network = try RWKV7Model(tensors: checkpoint.tensors, config: config, options: options)
         case .v5_2, .v6:
-            network = try RWKV6Model(tensors: checkpoint.tensors, config: config)
+            network = try RWKV6Model(tensors: checkpoint.tensors, config: config, options: options)
         case .v4, .v5_0, .v5_1:
             throw ModelError.unsupportedVersion(config.version, detail: "only RWKV-5.2, RWKV-6 and RWKV-7 are supported")
         }
         self.config = config
+    }
+
+    /// Loads a checkpoint file (.pth, .safetensors; official, Hugging Face or fla layout) as a model.
+    public static func load(path: String, options: LoadOptions = LoadOptions()) throws -> RWKVModel {
+        try RWKVModel(checkpoint: Checkpoint.load(path: path), options: options)
     }
 
     /// Run every product on the scalar reference kernels (slow; for tests and debugging).
@@ -33,6 +53,9 @@ public struct RWKVModel: Sendable {
         get { network.useReferenceKernels }
         set { network.useReferenceKernels = newValue }
     }
+
+    /// Weight bytes one decoded token reads: every matrix product plus one embedding row.
+    public var streamedBytesPerToken: Int { network.streamedBytesPerToken }
 
     /// The state a new sequence starts from: zeros, or a state-tuned checkpoint's `time_state`.
     public func makeState() -> ModelState { network.initialState() }
@@ -67,6 +90,7 @@ public struct RWKVModel: Sendable {
 protocol RecurrentNetwork: Sendable {
     var config: ModelConfig { get }
     var useReferenceKernels: Bool { get set }
+    var streamedBytesPerToken: Int { get }
     func initialState() -> ModelState
     func forward(_ tokens: [Int], state: inout ModelState, allLogits: Bool) throws -> Matrix
 }

@@ -27,6 +27,19 @@ struct WeightReader {
         return t.floats()
     }
 
+    /// A large (rows, cols) weight in `format`, or in the file's dtype when `format` is nil (then a
+    /// zero-copy view of the checkpoint's bytes). A block-quantised format is only applied when the
+    /// rows are whole blocks (cols a multiple of 32); other matrices keep the file's dtype.
+    func weights(_ name: String, _ rows: Int, _ cols: Int, format: WeightFormat?) throws -> WeightMatrix {
+        let t = try tensor(name)
+        guard t.shape == [rows, cols] else { throw ModelError.wrongShape(tensor: name, expected: [rows, cols], found: t.shape) }
+        guard var target = format ?? WeightFormat(dtype: t.dtype) else {
+            throw ModelError.unrecognised(detail: "tensor '\(name)' has dtype \(t.dtype.rawValue), expected a float type")
+        }
+        if cols % target.blockLength != 0, let own = WeightFormat(dtype: t.dtype) { target = own }
+        return try WeightMatrix(quantizing: t, to: target)
+    }
+
     /// A (rows, cols) matrix stored exactly with that shape.
     func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> Matrix {
         Matrix(rows: rows, cols: cols, data: try exact(name, [rows, cols]))
