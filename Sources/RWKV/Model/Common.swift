@@ -84,3 +84,57 @@ func lookUp(_ tokens: [Int], in embedding: WeightMatrix, into x: UnsafeMutableBu
         embedding.row(token, into: UnsafeMutableBufferPointer(rebasing: x[(t * c)..<((t + 1) * c)]))
     }
 }
+
+/// The layer states one forward call advances: one state for a sequence of T tokens, or one state per
+/// token for a batch of T independent sessions (batched decode: each row is a different conversation,
+/// so token shift and the WKV recurrence read and write that row's own state).
+struct LayerStates {
+    var items: [LayerState]
+
+    /// Moves layer `l` out of `states` (no copy of the arrays) for the duration of `body`.
+    static func with<R>(layer l: Int, of states: inout [ModelState], _ body: (inout LayerStates) throws -> R) rethrows -> R {
+        var rows = LayerStates(items: Array(repeating: LayerState(attentionShift: [], wkv: [], ffnShift: []), count: states.count))
+        for i in states.indices { swap(&rows.items[i], &states[i].layers[l]) }
+        defer { for i in states.indices { swap(&rows.items[i], &states[i].layers[l]) } }
+        return try body(&rows)
+    }
+
+    /// d = previous − current for every row, where a row's previous is the row before it in a sequence
+    /// or its own state in a batch; the state(s) then hold the last row(s) seen.
+    mutating func shiftDelta(_ cur: UnsafeMutableBufferPointer<Float>, _ path: WritableKeyPath<LayerState, [Float]>,
+                             tokens T: Int, width C: Int, ws: Workspace) -> UnsafeMutableBufferPointer<Float> {
+        if items.count == 1 { return tokenShiftDelta(cur, previous: &items[0][keyPath: path], tokens: T, width: C, ws: ws) }
+        let d = ws.buffer(T * C)
+        for b in 0..<T {
+            for c in 0..<C {
+                d[b * C + c] = items[b][keyPath: path][c] - cur[b * C + c]
+                items[b][keyPath: path][c] = cur[b * C + c]
+            }
+        }
+        return d
+    }
+
+    /// Runs `scan(rows, state)` over the WKV state: once over all T rows for a sequence, once per row
+    /// (with that row's state) for a batch.
+    mutating func scanWKV(tokens T: Int, _ scan: (Range<Int>, UnsafeMutableBufferPointer<Float>) -> Void) {
+        if items.count == 1 {
+            items[0].wkv.withUnsafeMutableBufferPointer { scan(0..<T, $0) }
+        } else {
+            for b in 0..<T { items[b].wkv.withUnsafeMutableBufferPointer { scan(b..<(b + 1), $0) } }
+        }
+    }
+}
+
+/// Rows `rows` of a (T, C) buffer.
+func rowSlice(_ buffer: UnsafeMutableBufferPointer<Float>, _ rows: Range<Int>, width C: Int) -> UnsafeMutableBufferPointer<Float> {
+    UnsafeMutableBufferPointer(rebasing: buffer[(rows.lowerBound * C)..<(rows.upperBound * C)])
+}
+
+/// Throws unless a batch call has one state per token, each belonging to this model.
+func validate(batch tokens: [Int], states: [ModelState], config: ModelConfig) throws {
+    guard states.count == tokens.count else {
+        throw ModelError.stateMismatch(expected: "\(tokens.count) states (one per session)", found: "\(states.count) states")
+    }
+    for s in states { try validate(tokens: [0], state: s, config: config) }
+    try validate(tokens: tokens, state: ModelState(config: config), config: config)
+}

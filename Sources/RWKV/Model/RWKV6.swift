@@ -134,8 +134,19 @@ public struct RWKV6Model: Sendable {
     }
 
     public func forward(_ tokens: [Int], state: inout ModelState, allLogits: Bool = false) throws -> Matrix {
-        let T = tokens.count, C = config.embeddingSize
         try validate(tokens: tokens, state: state, config: config)
+        return ModelState.asBatch(&state) { run(tokens, states: &$0, allLogits: allLogits) }
+    }
+
+    /// Advances B independent sessions by one token each (`tokens[b]` for `states[b]`); returns B × V logits.
+    public func forward(batch tokens: [Int], states: inout [ModelState]) throws -> Matrix {
+        try validate(batch: tokens, states: states, config: config)
+        return run(tokens, states: &states, allLogits: true)
+    }
+
+    /// The forward pass; `states` holds one state (a sequence) or one per token (a batch).
+    private func run(_ tokens: [Int], states: inout [ModelState], allLogits: Bool) -> Matrix {
+        let T = tokens.count, C = config.embeddingSize
         let ws = Workspace()
         let x = ws.buffer(T * C)
         lookUp(tokens, in: embedding, into: x)
@@ -143,8 +154,10 @@ public struct RWKV6Model: Sendable {
         for l in 0..<layers.count {
             // Scratch of one layer is freed before the next, so a long chunk needs one layer's worth.
             let layerScratch = Workspace()
-            timeMix(layers[l], x: x, state: &state.layers[l], tokens: T, ws: layerScratch)
-            channelMix(layers[l], x: x, state: &state.layers[l], tokens: T, ws: layerScratch)
+            LayerStates.with(layer: l, of: &states) { rows in
+                timeMix(layers[l], x: x, states: &rows, tokens: T, ws: layerScratch)
+                channelMix(layers[l], x: x, states: &rows, tokens: T, ws: layerScratch)
+            }
         }
         return outputLogits(x: x, tokens: T, allLogits: allLogits, lnWeight: lnOutWeight, lnBias: lnOutBias, head: head,
                             reference: useReferenceKernels, ws: ws)
@@ -152,12 +165,12 @@ public struct RWKV6Model: Sendable {
 
     // MARK: Time mix
 
-    private func timeMix(_ p: RWKV6Layer, x: UnsafeMutableBufferPointer<Float>, state: inout LayerState, tokens T: Int, ws: Workspace) {
+    private func timeMix(_ p: RWKV6Layer, x: UnsafeMutableBufferPointer<Float>, states: inout LayerStates, tokens T: Int, ws: Workspace) {
         let C = config.embeddingSize, H = config.headCount, N = config.headSize
         let ops = KernelSet(reference: useReferenceKernels)
         let xa = ws.buffer(T * C)
         layerNorm(x.readOnly, rows: T, weight: p.ln1Weight, bias: p.ln1Bias, into: xa)
-        let d = tokenShiftDelta(xa, previous: &state.attentionShift, tokens: T, width: C, ws: ws)
+        let d = states.shiftDelta(xa, \.attentionShift, tokens: T, width: C, ws: ws)
         let xr: UnsafeMutableBufferPointer<Float>, xk: UnsafeMutableBufferPointer<Float>
         let xv: UnsafeMutableBufferPointer<Float>, xg: UnsafeMutableBufferPointer<Float>
         let decay = ws.buffer(T * C)
@@ -200,9 +213,11 @@ public struct RWKV6Model: Sendable {
 
         let o = ws.buffer(T * C)
         p.bonus.withUnsafeBufferPointer { u in
-            let inputs = WKV6Inputs(tokens: T, heads: H, headSize: N, r: r.readOnly, w: decay.readOnly, k: k.readOnly, v: v.readOnly, u: u)
-            state.wkv.withUnsafeMutableBufferPointer { s in
-                if useReferenceKernels { wkv6Reference(inputs, state: s, out: o) } else { wkv6(inputs, state: s, out: o) }
+            states.scanWKV(tokens: T) { rows, s in
+                func slice(_ b: UnsafeMutableBufferPointer<Float>) -> UnsafeBufferPointer<Float> { rowSlice(b, rows, width: C).readOnly }
+                let inputs = WKV6Inputs(tokens: rows.count, heads: H, headSize: N, r: slice(r), w: slice(decay), k: slice(k), v: slice(v), u: u)
+                let out = rowSlice(o, rows, width: C)
+                if useReferenceKernels { wkv6Reference(inputs, state: s, out: out) } else { wkv6(inputs, state: s, out: out) }
             }
         }
         groupNorm(o.readOnly, rows: T, groups: H, weight: p.lnxWeight, bias: p.lnxBias, eps: 64e-5, into: o)
@@ -214,12 +229,12 @@ public struct RWKV6Model: Sendable {
 
     // MARK: Channel mix: x += σ(Wr·xr) ⊙ (Wv · relu²(Wk·xk))
 
-    private func channelMix(_ p: RWKV6Layer, x: UnsafeMutableBufferPointer<Float>, state: inout LayerState, tokens T: Int, ws: Workspace) {
+    private func channelMix(_ p: RWKV6Layer, x: UnsafeMutableBufferPointer<Float>, states: inout LayerStates, tokens T: Int, ws: Workspace) {
         let C = config.embeddingSize, F = config.ffnSize
         let ops = KernelSet(reference: useReferenceKernels)
         let xf = ws.buffer(T * C)
         layerNorm(x.readOnly, rows: T, weight: p.ln2Weight, bias: p.ln2Bias, into: xf)
-        let d = tokenShiftDelta(xf, previous: &state.ffnShift, tokens: T, width: C, ws: ws)
+        let d = states.shiftDelta(xf, \.ffnShift, tokens: T, width: C, ws: ws)
         let eagle: Bool
         if case .eagle = p.mixing { eagle = true } else { eagle = false }
         let xk = eagle ? mixCurrent(xf, d, p.ffnMixK, T, ws) : mix(xf, d, p.ffnMixK, T, C, ws)

@@ -96,6 +96,18 @@ public struct RWKV7Model: Sendable {
     /// (1 × V) or, with `allLogits`, of every token (T × V).
     public func forward(_ tokens: [Int], state: inout ModelState, allLogits: Bool = false) throws -> Matrix {
         try validate(tokens: tokens, state: state, config: config)
+        return ModelState.asBatch(&state) { run(tokens, states: &$0, allLogits: allLogits) }
+    }
+
+    /// Advances B independent sessions by one token each (`tokens[b]` for `states[b]`); returns B × V logits.
+    /// Each weight matrix is streamed once for the whole batch.
+    public func forward(batch tokens: [Int], states: inout [ModelState]) throws -> Matrix {
+        try validate(batch: tokens, states: states, config: config)
+        return run(tokens, states: &states, allLogits: true)
+    }
+
+    /// The forward pass; `states` holds one state (a sequence) or one per token (a batch).
+    private func run(_ tokens: [Int], states: inout [ModelState], allLogits: Bool) -> Matrix {
         let T = tokens.count, C = config.embeddingSize
         let ws = Workspace()
         // x = LN_ln0(emb[token]): the reference folds ln0 into the embedding at load; per row it is the same.
@@ -107,8 +119,10 @@ public struct RWKV7Model: Sendable {
         for l in 0..<layers.count {
             // Scratch of one layer is freed before the next, so a long chunk needs one layer's worth.
             let layerScratch = Workspace()
-            timeMix(layer: l, x: x, vFirst: vFirst, state: &state.layers[l], tokens: T, ws: layerScratch)
-            channelMix(layer: l, x: x, state: &state.layers[l], tokens: T, ws: layerScratch)
+            LayerStates.with(layer: l, of: &states) { rows in
+                timeMix(layer: l, x: x, vFirst: vFirst, states: &rows, tokens: T, ws: layerScratch)
+                channelMix(layer: l, x: x, states: &rows, tokens: T, ws: layerScratch)
+            }
         }
 
         return outputLogits(x: x, tokens: T, allLogits: allLogits, lnWeight: lnOutWeight, lnBias: lnOutBias, head: head,
@@ -118,14 +132,14 @@ public struct RWKV7Model: Sendable {
     // MARK: Time mix (attention replacement), spec §2.3
 
     private func timeMix(layer l: Int, x: UnsafeMutableBufferPointer<Float>, vFirst: UnsafeMutableBufferPointer<Float>,
-                         state: inout LayerState, tokens T: Int, ws: Workspace) {
+                         states: inout LayerStates, tokens T: Int, ws: Workspace) {
         let p = layers[l]
         let C = config.embeddingSize, H = config.headCount, N = config.headSize
         let ops = KernelSet(reference: useReferenceKernels)
         let xa = ws.buffer(T * C)
         layerNorm(x.readOnly, rows: T, weight: p.ln1Weight, bias: p.ln1Bias, into: xa)
         // d = previous − current (previous of token 0 comes from the state)
-        let d = tokenShiftDelta(xa, previous: &state.attentionShift, tokens: T, width: C, ws: ws)
+        let d = states.shiftDelta(xa, \.attentionShift, tokens: T, width: C, ws: ws)
         let xr = mix(xa, d, p.mixR, T, C, ws), xw = mix(xa, d, p.mixW, T, C, ws), xk = mix(xa, d, p.mixK, T, C, ws)
         let xv = mix(xa, d, p.mixV, T, C, ws), xA = mix(xa, d, p.mixA, T, C, ws), xg = mix(xa, d, p.mixG, T, C, ws)
 
@@ -168,10 +182,12 @@ public struct RWKV7Model: Sendable {
         // WKV recurrence with a = −κ̂, b = κ̂ ⊙ α.
         let aNeg = ws.buffer(T * C), b = ws.buffer(T * C), o = ws.buffer(T * C)
         for i in aNeg.indices { aNeg[i] = -kk[i]; b[i] = kk[i] * alpha[i] }
-        let inputs = WKV7Inputs(tokens: T, heads: H, headSize: N, r: r.readOnly, w: decay.readOnly, k: k.readOnly,
-                                v: v.readOnly, a: aNeg.readOnly, b: b.readOnly)
-        state.wkv.withUnsafeMutableBufferPointer { s in
-            if useReferenceKernels { wkv7Reference(inputs, state: s, out: o) } else { wkv7(inputs, state: s, out: o) }
+        states.scanWKV(tokens: T) { rows, s in
+            func slice(_ b: UnsafeMutableBufferPointer<Float>) -> UnsafeBufferPointer<Float> { rowSlice(b, rows, width: C).readOnly }
+            let inputs = WKV7Inputs(tokens: rows.count, heads: H, headSize: N, r: slice(r), w: slice(decay), k: slice(k),
+                                    v: slice(v), a: slice(aNeg), b: slice(b))
+            let out = rowSlice(o, rows, width: C)
+            if useReferenceKernels { wkv7Reference(inputs, state: s, out: out) } else { wkv7(inputs, state: s, out: out) }
         }
 
         // o = GN(o) + (Σ_j r_j k_j r_k,j)·v per head, then gate and project.
@@ -192,13 +208,13 @@ public struct RWKV7Model: Sendable {
 
     // MARK: Channel mix (FFN): x += Wv · relu²(Wk · mix(ln2(x)))
 
-    private func channelMix(layer l: Int, x: UnsafeMutableBufferPointer<Float>, state: inout LayerState, tokens T: Int, ws: Workspace) {
+    private func channelMix(layer l: Int, x: UnsafeMutableBufferPointer<Float>, states: inout LayerStates, tokens T: Int, ws: Workspace) {
         let p = layers[l]
         let C = config.embeddingSize, F = config.ffnSize
         let ops = KernelSet(reference: useReferenceKernels)
         let xf = ws.buffer(T * C)
         layerNorm(x.readOnly, rows: T, weight: p.ln2Weight, bias: p.ln2Bias, into: xf)
-        let d = tokenShiftDelta(xf, previous: &state.ffnShift, tokens: T, width: C, ws: ws)
+        let d = states.shiftDelta(xf, \.ffnShift, tokens: T, width: C, ws: ws)
         let xk = mix(xf, d, p.ffnMixK, T, C, ws)
         let hidden = ws.buffer(T * F)
         ops.linear(p.ffnKey, xk.readOnly, T, hidden)

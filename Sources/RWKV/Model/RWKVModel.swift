@@ -66,6 +66,13 @@ public struct RWKVModel: Sendable {
         try network.forward(tokens, state: &state, allLogits: allLogits)
     }
 
+    /// Advances B independent sessions by one token each — `tokens[b]` continues `states[b]` — and returns
+    /// their logits as a B × V matrix. Every weight matrix is streamed once for the whole batch, so a server
+    /// serves B users for little more than the memory traffic of one. Results equal B separate `step` calls.
+    public func step(batch tokens: [Int], states: inout [ModelState]) throws -> Matrix {
+        try network.forward(batch: tokens, states: &states)
+    }
+
     /// Feeds one token and returns its logits (V).
     public func step(_ token: Int, state: inout ModelState) throws -> [Float] {
         try forward([token], state: &state).data
@@ -93,6 +100,7 @@ protocol RecurrentNetwork: Sendable {
     var streamedBytesPerToken: Int { get }
     func initialState() -> ModelState
     func forward(_ tokens: [Int], state: inout ModelState, allLogits: Bool) throws -> Matrix
+    func forward(batch tokens: [Int], states: inout [ModelState]) throws -> Matrix
 }
 
 extension RWKV7Model: RecurrentNetwork {

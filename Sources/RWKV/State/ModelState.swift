@@ -50,3 +50,19 @@ public struct ModelState: Sendable, Equatable, Codable {
         return m
     }
 }
+
+extension ModelState {
+    /// Lends `state` to `body` as a one-element array, moving it rather than copying its buffers
+    /// (a copy would make the next write to the WKV arrays duplicate them).
+    static func asBatch<R>(_ state: inout ModelState, _ body: (inout [ModelState]) throws -> R) rethrows -> R {
+        var states = [ModelState(signature: "", layers: [])]
+        swap(&states[0], &state)
+        defer { swap(&states[0], &state) }
+        return try body(&states)
+    }
+
+    init(signature: String, layers: [LayerState]) {
+        self.signature = signature
+        self.layers = layers
+    }
+}
