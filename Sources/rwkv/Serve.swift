@@ -16,12 +16,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "Model id reported to clients (default: the file name without extension).") var name: String?
     @Option(help: "Largest max_tokens a request may ask for.") var maxTokensLimit = 4096
+    @Option(help: "Most requests decoded together in one batched step.") var maxBatch = 8
 
     func run() async throws {
         let rwkv = try model.load()
         let path = try model.resolvedPath()
         let id = name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        let engine = RWKVEngine(modelID: id, model: rwkv, tokenizer: try defaultTokenizer(vocabularySize: rwkv.config.vocabularySize))
+        let engine = BatchingEngine(modelID: id, model: rwkv, tokenizer: try defaultTokenizer(vocabularySize: rwkv.config.vocabularySize),
+                                    maxBatch: maxBatch)
         var configuration = ServerConfiguration(host: host, port: port)
         configuration.maxTokensLimit = maxTokensLimit
         printError("serving \(id) (\(rwkv.config.signature)) on http://\(host):\(port)/v1")

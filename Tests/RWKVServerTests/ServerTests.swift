@@ -11,9 +11,9 @@ import Testing
     static let modelPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/rwkv-cpp-tiny/tiny-rwkv-7v0-834K.pth").path
 
-    func makeApp() throws -> (some ApplicationProtocol, RWKVEngine) {
+    func makeApp() throws -> (some ApplicationProtocol, BatchingEngine) {
         let model = try RWKVModel(checkpoint: Checkpoint.load(path: Self.modelPath))
-        let engine = RWKVEngine(modelID: "tiny", model: model, tokenizer: ByteTokenizer())
+        let engine = BatchingEngine(modelID: "tiny", model: model, tokenizer: ByteTokenizer())
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
         configuration.maxTokensLimit = 64
         return (Application(router: buildRouter(engine: engine, configuration: configuration)), engine)
@@ -50,6 +50,34 @@ import Testing
                 #expect(choice["finish_reason"] as? String == "length")
                 let usage = try #require(object["usage"] as? [String: Int])
                 #expect(usage == ["prompt_tokens": 16, "completion_tokens": 12, "total_tokens": 28])
+            }
+        }
+    }
+
+    /// Concurrent requests share batched decode steps; each still gets exactly its own greedy text.
+    @Test func concurrentRequestsAreBatchedAndIndependent() async throws {
+        let (app, engine) = try makeApp()
+        let prompts = ["In the beginning", "Once upon a time there", "The"]
+        var expected: [String] = []
+        for prompt in prompts {
+            var text = ""
+            try generateText(model: engine.model, tokenizer: engine.tokenizer, prompt: prompt,
+                             parameters: GenerateParameters(maxNewTokens: 10 + prompt.count % 7, sampling: .greedy)) { text += $0; return true }
+            expected.append(text)
+        }
+        let answers = expected
+        try await app.test(.router) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (i, prompt) in prompts.enumerated() {
+                    group.addTask {
+                        let body = #"{"prompt": "\#(prompt)", "max_tokens": \#(10 + prompt.count % 7), "temperature": 0}"#
+                        try await client.execute(uri: "/v1/completions", method: .post, body: ByteBuffer(string: body)) { response in
+                            let choice = (try json(response.body)["choices"] as? [[String: Any]])?.first
+                            #expect(choice?["text"] as? String == answers[i], "prompt \(i)")
+                        }
+                    }
+                }
+                try await group.waitForAll()
             }
         }
     }

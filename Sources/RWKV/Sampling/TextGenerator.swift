@@ -90,6 +90,14 @@ public struct TokenGenerator {
     /// The next token, or nil when a stop condition or the length limit is reached. A stop token is
     /// neither returned nor fed to the model.
     public mutating func next() throws -> Int? {
+        guard let token = try choose() else { return nil }
+        logits = try model.step(token, state: &state)
+        return token
+    }
+
+    /// Picks the next token and counts it, without feeding it to the model; `next()` is `choose()` plus
+    /// a step. Batched decoding feeds the chosen tokens of many sessions at once, then calls `resume`.
+    public mutating func choose() throws -> Int? {
         guard stopReason == nil else { return nil }
         guard generated.count < parameters.maxNewTokens else { stopReason = .length; return nil }
         var adjusted = logits
@@ -99,8 +107,20 @@ public struct TokenGenerator {
         if parameters.stopAtEndOfText, let eot = tokenizer.endOfTextToken, token == eot { stopReason = .endOfText; return nil }
         penalties.record(token, tokenizer: tokenizer)
         generated.append(token)
-        logits = try model.step(token, state: &state)
         return token
+    }
+
+    /// Hands the state out (batched decoding); `resume` must follow.
+    public mutating func takeState() -> ModelState {
+        var out = ModelState(signature: "", layers: [])
+        swap(&out, &state)
+        return out
+    }
+
+    /// Continues after the chosen token was fed elsewhere: the new state and that step's logits.
+    public mutating func resume(state: ModelState, logits: [Float]) {
+        self.state = state
+        self.logits = logits
     }
 
     /// Marks the run as ended early (a stop string matched in the text).
@@ -110,7 +130,8 @@ public struct TokenGenerator {
 /// Streams text from a `TokenGenerator`: never half a UTF-8 character, and text is held back while it
 /// could still be the start of a stop string (which is never emitted).
 public struct TextGenerator {
-    public private(set) var tokens: TokenGenerator
+    /// The token generator underneath (batched decoding calls its `choose`/`takeState`/`resume` directly).
+    public var tokens: TokenGenerator
     private var decoder: StreamingDecoder
     private var stops: StopStringMatcher
 
@@ -126,16 +147,24 @@ public struct TextGenerator {
 
     /// The next printable piece of text (possibly empty), or nil at the end.
     public mutating func next() throws -> String? {
-        guard let token = try tokens.next() else {
-            if stops.isStopped { return nil }
-            let tail = stops.append(decoder.flush())
-            let rest = tail.text + (tail.stopString == nil ? stops.flush() : "")
-            if tail.stopString != nil { tokens.finish(.stopString) }
-            return rest.isEmpty ? nil : rest
-        }
+        guard let token = try tokens.next() else { return finish() }
+        return try text(after: token)
+    }
+
+    /// Printable text after `token` was chosen and fed (batched decoding drives the `tokens` generator itself).
+    public mutating func text(after token: Int) throws -> String {
         let step = stops.append(try decoder.append(token))
         if step.stopString != nil { tokens.finish(.stopString) }
         return step.text
+    }
+
+    /// The text still held back once no more tokens come, or nil.
+    public mutating func finish() -> String? {
+        if stops.isStopped { return nil }
+        let tail = stops.append(decoder.flush())
+        let rest = tail.text + (tail.stopString == nil ? stops.flush() : "")
+        if tail.stopString != nil { tokens.finish(.stopString) }
+        return rest.isEmpty ? nil : rest
     }
 
     /// The state after everything generated so far (fork it to continue elsewhere).
@@ -173,11 +202,12 @@ public func generate(model: RWKVModel, tokenizer: any Tokenizer, prompt: String,
 }
 
 /// A flag set from one thread and read from another (consumer gone → stop generating).
-final class CancellationFlag: @unchecked Sendable {
+public final class CancellationFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    public init() {}
+    public func set() { lock.lock(); value = true; lock.unlock() }
+    public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 /// Runs a whole generation synchronously, calling `onText` with each non-empty piece of text; `onText`
