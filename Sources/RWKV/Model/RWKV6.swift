@@ -133,19 +133,8 @@ public struct RWKV6Model: Sendable {
         layers.reduce(0) { $0 + $1.byteCount } + head.byteCount + embedding.rowBytes
     }
 
-    public func forward(_ tokens: [Int], state: inout ModelState, allLogits: Bool = false) throws -> Matrix {
-        try validate(tokens: tokens, state: state, config: config)
-        return ModelState.asBatch(&state) { run(tokens, states: &$0, allLogits: allLogits) }
-    }
-
-    /// Advances B independent sessions by one token each (`tokens[b]` for `states[b]`); returns B × V logits.
-    public func forward(batch tokens: [Int], states: inout [ModelState]) throws -> Matrix {
-        try validate(batch: tokens, states: states, config: config)
-        return run(tokens, states: &states, allLogits: true)
-    }
-
     /// The forward pass; `states` holds one state (a sequence) or one per token (a batch).
-    private func run(_ tokens: [Int], states: inout [ModelState], allLogits: Bool) -> Matrix {
+    func run(_ tokens: [Int], states: inout [ModelState], allLogits: Bool) -> Matrix {
         let T = tokens.count, C = config.embeddingSize
         let ws = Workspace()
         let x = ws.buffer(T * C)

@@ -92,22 +92,8 @@ public struct RWKV7Model: Sendable {
         layers.reduce(0) { $0 + $1.byteCount } + head.byteCount + embedding.rowBytes
     }
 
-    /// Runs `tokens` through the model from `state`, updating it. Returns logits of the last token
-    /// (1 × V) or, with `allLogits`, of every token (T × V).
-    public func forward(_ tokens: [Int], state: inout ModelState, allLogits: Bool = false) throws -> Matrix {
-        try validate(tokens: tokens, state: state, config: config)
-        return ModelState.asBatch(&state) { run(tokens, states: &$0, allLogits: allLogits) }
-    }
-
-    /// Advances B independent sessions by one token each (`tokens[b]` for `states[b]`); returns B × V logits.
-    /// Each weight matrix is streamed once for the whole batch.
-    public func forward(batch tokens: [Int], states: inout [ModelState]) throws -> Matrix {
-        try validate(batch: tokens, states: states, config: config)
-        return run(tokens, states: &states, allLogits: true)
-    }
-
     /// The forward pass; `states` holds one state (a sequence) or one per token (a batch).
-    private func run(_ tokens: [Int], states: inout [ModelState], allLogits: Bool) -> Matrix {
+    func run(_ tokens: [Int], states: inout [ModelState], allLogits: Bool) -> Matrix {
         let T = tokens.count, C = config.embeddingSize
         let ws = Workspace()
         // x = LN_ln0(emb[token]): the reference folds ln0 into the embedding at load; per row it is the same.

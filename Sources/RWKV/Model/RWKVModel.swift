@@ -99,8 +99,25 @@ protocol RecurrentNetwork: Sendable {
     var useReferenceKernels: Bool { get set }
     var streamedBytesPerToken: Int { get }
     func initialState() -> ModelState
-    func forward(_ tokens: [Int], state: inout ModelState, allLogits: Bool) throws -> Matrix
-    func forward(batch tokens: [Int], states: inout [ModelState]) throws -> Matrix
+    /// The forward pass over unchecked input; `states` holds one state (a sequence of tokens) or one
+    /// state per token (a batch of sessions).
+    func run(_ tokens: [Int], states: inout [ModelState], allLogits: Bool) -> Matrix
+}
+
+extension RecurrentNetwork {
+    /// Runs `tokens` through the model from `state`, updating it. Returns logits of the last token
+    /// (1 × V) or, with `allLogits`, of every token (T × V).
+    func forward(_ tokens: [Int], state: inout ModelState, allLogits: Bool = false) throws -> Matrix {
+        try validate(tokens: tokens, state: state, config: config)
+        return ModelState.asBatch(&state) { run(tokens, states: &$0, allLogits: allLogits) }
+    }
+
+    /// Advances B independent sessions by one token each (`tokens[b]` for `states[b]`); returns B × V
+    /// logits. Each weight matrix is streamed once for the whole batch.
+    func forward(batch tokens: [Int], states: inout [ModelState]) throws -> Matrix {
+        try validate(batch: tokens, states: states, config: config)
+        return run(tokens, states: &states, allLogits: true)
+    }
 }
 
 extension RWKV7Model: RecurrentNetwork {
