@@ -31,6 +31,13 @@ struct WeightReader {
     /// zero-copy view of the checkpoint's bytes). A block-quantised format is only applied when the
     /// rows are whole blocks (cols a multiple of 32); other matrices keep the file's dtype.
     func weights(_ name: String, _ rows: Int, _ cols: Int, format: WeightFormat?) throws -> WeightMatrix {
+        // Already quantised (QuantizedCheckpoint.swift): U8 rows of blocks, viewed in place. A requested
+        // format does not re-quantise them (that would only add error).
+        if let q = tensors[name], q.dtype == .uint8, q.shape.count == 2, q.shape[0] == rows,
+           let stored = WeightFormat.quantized(cols: cols, storedWidth: q.shape[1]) {
+            let m = try WeightMatrix(rows: rows, cols: cols, format: stored, storage: q.storage, byteOffset: q.byteOffset)
+            return m
+        }
         let t = try tensor(name)
         guard t.shape == [rows, cols] else { throw ModelError.wrongShape(tensor: name, expected: [rows, cols], found: t.shape) }
         guard var target = format ?? WeightFormat(dtype: t.dtype) else {
