@@ -20,8 +20,8 @@ struct ModelOptions: ParsableArguments {
         if let model { return model }
         if let env = ProcessInfo.processInfo.environment["RWKV_MODEL"], !env.isEmpty { return env }
         throw ValidationError("""
-            no model given. Pass -m PATH or set RWKV_MODEL. The repository ships a small demo model: \
-            -m models/rwkv7-demo-random.pth. Official RWKV-7 checkpoints (.pth) load directly.
+            no model given. Pass -m PATH or set RWKV_MODEL. The repository ships a small model it trained: \
+            -m models/rwkv7-shakespeare-L6-D256.pth. Official RWKV-7 checkpoints (.pth) load directly.
             """)
     }
 

@@ -64,7 +64,9 @@ public struct LossLog: Sendable {
             let y = yMin + (yMax - yMin) * Double(i) / 4, x = xMax * Double(i) / 4
             s += String(format: "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.3f</text>\n", left - 6, py(y) + 4, y)
             s += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", left, py(y), width - right, py(y))
-            s += String(format: "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%.3g</text>\n", px(x), height - bottom + 18, x)
+            // The last label is right-aligned so it stays inside the picture.
+            s += String(format: "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"%@\">%.3g</text>\n", px(x), height - bottom + 18,
+                        i == 4 ? "end" : "middle", x)
         }
         s += "<text x=\"\(Int(width / 2))\" y=\"\(Int(height - 8))\" text-anchor=\"middle\">tokens</text>\n"
         if !train.isEmpty { s += "<path d=\"\(path(train))\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1\"/>\n" }

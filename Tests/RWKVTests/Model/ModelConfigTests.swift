@@ -99,3 +99,16 @@ import Testing
         #expect(throws: ModelError.self) { try ModelConfig.detect(from: t) }
     }
 }
+
+/// The model the README runs: the project's own Shakespeare model.
+@Suite struct ShippedModelTests {
+    @Test func shippedModelLoadsAndContinuesDeterministically() throws {
+        let model = try RWKVModel.load(path: TestPaths.repo.appendingPathComponent("models/rwkv7-shakespeare-L6-D256.pth").path)
+        #expect(model.config.signature == "v7 L6 C256 H4 N64")
+        #expect(model.config.vocabularySize == 256)
+        var a = "", b = ""
+        try generateText(model: model, tokenizer: ByteTokenizer(), prompt: "ROMEO:", parameters: GenerateParameters(maxNewTokens: 24, sampling: .greedy)) { a += $0; return true }
+        try generateText(model: model, tokenizer: ByteTokenizer(), prompt: "ROMEO:", parameters: GenerateParameters(maxNewTokens: 24, sampling: .greedy)) { b += $0; return true }
+        #expect(a == b && a.utf8.count == 24)
+    }
+}
