@@ -126,7 +126,7 @@ struct CompletionsController<Engine: TextEngine> {
     }
 
     /// Server-sent events: one `data:` line per event, then `data: [DONE]`.
-    func eventStream<Payload: Encodable>(_ stream: AsyncThrowingStream<Generation, Error>,
+    func eventStream<Payload: Encodable & Sendable>(_ stream: AsyncThrowingStream<Generation, Error>,
                                          _ payload: @escaping @Sendable (_ index: Int, Generation) -> Payload) -> Response {
         let bytes = AsyncThrowingStream<ByteBuffer, Error> { continuation in
             let task = Task {

@@ -15,6 +15,7 @@ extension WeightMatrix {
                       threads: Int = KernelThreads.count) {
         assert(x.count >= tokens * cols && y.count >= tokens * rows, "apply: buffers smaller than tokens × matrix sides")
         guard let xb = x.baseAddress, let yb = y.baseAddress, rows > 0 else { return }
+        if tokens >= blasMinimumTokens, applyBLAS(xb, tokens: tokens, into: yb, threads: threads) { return }
         let shape = ProductShape(base: baseAddress, rowBytes: rowBytes, rows: rows, cols: cols, tokens: tokens, x: xb, y: yb)
         let parts = rows * cols * tokens >= parallelThreshold ? threads : 1
         let format = self.format
