@@ -20,16 +20,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
-        // OpenBLAS (apt: libopenblas-dev) for prefill GEMM on Linux; macOS uses Accelerate.
-        .systemLibrary(
-            name: "COpenBLAS",
-            path: "Sources/COpenBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
         .target(
             name: "RWKV",
-            dependencies: [.target(name: "COpenBLAS", condition: .when(platforms: [.linux]))],
             resources: [.copy("Resources/rwkv_vocab_v20230424.txt"), .copy("Resources/LICENSE-rwkv-vocab.txt")],
             swiftSettings: kernelFlags
         ),
