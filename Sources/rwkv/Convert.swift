@@ -43,7 +43,7 @@ struct Convert: ParsableCommand {
     var keepLayout = false
 
     func validate() throws {
-        guard CheckpointFormat(pathExtensionOf: output) != nil else {
+        guard let format = CheckpointFormat(pathExtensionOf: output), format != .gguf else {
             throw ValidationError("cannot tell the output format from '\(output)'; use a .pth or .safetensors extension")
         }
     }

@@ -34,7 +34,7 @@ struct Init: ParsableCommand {
 
     func validate() throws {
         guard preset != nil || (layers != nil && dim != nil) else { throw ValidationError("give --preset, or --layers and --dim") }
-        guard CheckpointFormat(pathExtensionOf: output) != nil else { throw ValidationError("-o must end in .pth or .safetensors") }
+        guard let f = CheckpointFormat(pathExtensionOf: output), f != .gguf else { throw ValidationError("-o must end in .pth or .safetensors") }
     }
 
     func run() throws {

@@ -55,6 +55,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
     // MARK: safetensors
     /// The safetensors header is missing, too long, not JSON, or has the wrong structure.
     case malformedSafetensorsHeader(reason: String)
+    /// A GGUF file is damaged, truncated or not an RWKV-6/7 model.
+    case malformedGGUF(reason: String)
 
     // MARK: Context
     /// Another error, with the path of the file it happened in.
@@ -88,6 +90,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
         case .unsupportedDType: return "unsupported_dtype"
         case .tensorOutOfRange: return "tensor_out_of_range"
         case .malformedSafetensorsHeader: return "malformed_safetensors_header"
+        case .malformedGGUF: return "malformed_gguf"
         case let .inFile(_, inner): return inner.code
         }
     }
@@ -121,6 +124,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
         case let .tensorOutOfRange(name, begin, end, available):
             return "tensor '\(name)': bytes [\(begin), \(end)) run past the \(available) bytes available for it"
         case let .malformedSafetensorsHeader(reason): return "bad safetensors header: \(reason)"
+        case let .malformedGGUF(reason): return "bad GGUF file: \(reason)"
         case let .inFile(path, inner): return "\(path): \(inner.description)"
         }
     }

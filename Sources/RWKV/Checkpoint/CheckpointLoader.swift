@@ -19,6 +19,8 @@ public enum CheckpointFormat: String, Sendable, CaseIterable {
     case pth
     /// Hugging Face safetensors.
     case safetensors
+    /// llama.cpp's GGUF (read only; RWKV-6/7 mapped to the official layout).
+    case gguf
 
     /// The format named by a path's extension (`.pth`/`.pt` or `.safetensors`), if any.
     public init?(pathExtensionOf path: String) {
@@ -27,6 +29,7 @@ public enum CheckpointFormat: String, Sendable, CaseIterable {
         switch name[name.index(after: dot)...].lowercased() {
         case "pth", "pt": self = .pth
         case "safetensors": self = .safetensors
+        case "gguf": self = .gguf
         default: return nil
         }
     }
@@ -48,6 +51,7 @@ extension Checkpoint {
             switch format {
             case .pth: return try readPTH(from: storage)
             case .safetensors: return try readSafetensors(from: storage)
+            case .gguf: return try GGUF.read(from: storage)
             }
         } catch let error as CheckpointError {
             throw CheckpointError.inFile(path: path, error)
@@ -63,6 +67,7 @@ extension Checkpoint {
         switch format {
         case .pth: try writePTH(to: path)
         case .safetensors: try writeSafetensors(to: path)
+        case .gguf: throw CheckpointError.unknownOutputFormat(path: path)
         }
     }
 
@@ -71,9 +76,7 @@ extension Checkpoint {
         let bytes = storage.bytes
         if bytes.count == 0 { throw CheckpointError.emptyFile(path: path) }
         if bytes.count >= 4, bytes[0] == 0x50, bytes[1] == 0x4B, bytes[2] == 0x03, bytes[3] == 0x04 { return .pth }
-        if bytes.count >= 4, Array(bytes[0..<4]) == Array("GGUF".utf8) {
-            throw CheckpointError.unsupportedFormat(path: path, format: "GGUF")
-        }
+        if bytes.count >= 4, Array(bytes[0..<4]) == Array("GGUF".utf8) { return .gguf }
         if bytes.count >= 9 {
             let length = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
             if length >= 2, length <= UInt64(safetensorsMaxHeaderBytes), bytes[8] == UInt8(ascii: "{") { return .safetensors }
