@@ -166,6 +166,13 @@ public func vecmat(_ x: UnsafeBufferPointer<Float>, _ a: Matrix, tokens: Int, in
     guard let xb = x.baseAddress, let yb = y.baseAddress else { return }
     a.data.withUnsafeBufferPointer { abuf in
         guard let ab = abuf.baseAddress else { return }
+        // A chunk of many tokens is a GEMM: Y (T × m) = X (T × n) · A (n × m).
+        if tokens >= blasMinimumTokens, let blas = BLAS.shared {
+            blas.setThreads?(Int32(KernelThreads.count))
+            blas.sgemm(BLAS.rowMajor, BLAS.noTrans, BLAS.noTrans, Int32(tokens), Int32(m), Int32(n),
+                       1, xb, Int32(n), ab, Int32(m), 0, yb, Int32(m))
+            return
+        }
         let parts = n * m * tokens >= parallelThreshold ? KernelThreads.count : 1
         parallelFor(tokens, parts: parts) { range in
             for t in range {

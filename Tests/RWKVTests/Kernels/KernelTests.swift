@@ -30,7 +30,7 @@ import Testing
         #expect(Self.maxRelativeDifference(fast, ref) < 1e-5)
     }
 
-    @Test(arguments: [(1, 1, 1), (5, 3, 2), (64, 32, 3), (129, 17, 6)])
+    @Test(arguments: [(1, 1, 1), (5, 3, 2), (64, 32, 3), (129, 17, 6), (96, 40, 17), (33, 7, 40)])
     func vecmatMatchesReference(inputs: Int, outputs: Int, tokens: Int) {
         let a = Matrix(rows: inputs, cols: outputs, data: Self.randomFloats(inputs * outputs, seed: 3))
         let x = Self.randomFloats(tokens * inputs, seed: 4)
