@@ -41,6 +41,10 @@ let package = Package(
             swiftSettings: kernelFlags
         ),
         .testTarget(
+            name: "RWKVCLITests",
+            dependencies: ["rwkv"]
+        ),
+        .testTarget(
             name: "RWKVServerTests",
             dependencies: ["RWKVServer", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: kernelFlags

@@ -57,7 +57,7 @@ struct CompletionsController<Engine: TextEngine> {
         }
         let parameters = try generateParameters(body.fields, chat: true)
         let id = "chatcmpl-" + UUID().uuidString.lowercased()
-        let stream = engine.generate(prompt: ChatTemplate.prompt(for: messages), parameters: parameters)
+        let stream = engine.generate(prompt: ChatTemplate.g1.prompt(for: messages), parameters: parameters)
         if body.fields.stream == true {
             return eventStream(stream) { index, event in
                 func chunk(_ delta: ChatChunk.Delta, _ finish: String?) -> ChatChunk {
@@ -90,7 +90,7 @@ struct CompletionsController<Engine: TextEngine> {
         var s = SamplingParameters(temperature: f.temperature ?? 1, topP: f.top_p ?? 1, topK: f.top_k ?? 0,
                                    presencePenalty: f.presence_penalty ?? 0, frequencyPenalty: f.frequency_penalty ?? 0,
                                    penaltyDecay: f.penalty_decay ?? 0.996, stopStrings: f.stop?.values ?? [], seed: f.seed)
-        if chat && !s.stopStrings.contains(ChatTemplate.turnSeparator) { s.stopStrings.append(ChatTemplate.turnSeparator) }
+        if chat && !s.stopStrings.contains(ChatTemplate.g1.replyStop) { s.stopStrings.append(ChatTemplate.g1.replyStop) }
         do { try s.validate() } catch { throw APIError.badRequest("\(error)") }
         return GenerateParameters(maxNewTokens: maxTokens, sampling: s)
     }

@@ -13,7 +13,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure prefill and decode tokens/s of a model file or a random model of a preset size.")
 
-    @Option(name: [.short, .customLong("model")], help: "Model file (.pth or .safetensors).")
+    @Option(name: [.short, .customLong("model")], help: "Model file (.pth, .safetensors or .gguf). Default: $RWKV_MODEL, else the bundled model.")
     var model: String?
 
     @Option(help: "Instead of a file, a random RWKV-7 model of this size: \(RandomModelSpec.presetNames.joined(separator: ", ")).")
@@ -28,7 +28,8 @@ struct Bench: ParsableCommand {
     var decode = 128
 
     @Option(name: [.short, .customLong("threads")], help: "Kernel threads.")
-    var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    var threadCount = ThreadCount.allCores
+    var threads: Int { threadCount.value }
 
     @Option(help: "Repetitions; medians and ranges are reported.")
     var repetitions = 5
@@ -44,7 +45,7 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         if kernels { return }
-        guard (model == nil) != (preset == nil) else { throw ValidationError("give exactly one of -m MODEL or --preset SIZE") }
+        guard model == nil || preset == nil else { throw ValidationError("give -m MODEL or --preset SIZE, not both (neither: the bundled model)") }
         if let preset, RandomModelSpec.preset(preset) == nil {
             throw ValidationError("unknown preset '\(preset)'; expected one of \(RandomModelSpec.presetNames.joined(separator: ", "))")
         }
@@ -132,7 +133,7 @@ struct Bench: ParsableCommand {
             let options = LoadOptions(weightFormat: format.isQuantized ? format : nil)
             return (try RWKVModel(checkpoint: checkpoint, options: options), "random \(preset)", format.rawValue)
         }
-        let path = model ?? ""
+        let path = try resolvedModel(model).path
         let rwkv = try RWKVModel(checkpoint: Checkpoint.load(path: path), options: LoadOptions(weightFormat: weights))
         return (rwkv, path, weights?.rawValue ?? "file dtype")
     }

@@ -1,57 +1,163 @@
-// `rwkv chat`: an interactive conversation. The recurrent state carries the conversation, so each turn
-// feeds only its own text — nothing is re-read, however long the chat gets.
+// `rwkv chat`: an interactive conversation over a `ChatSession`. The recurrent state carries the
+// conversation, so each turn feeds only its own text — nothing is re-read, however long the chat gets.
 
 import ArgumentParser
 import Foundation
 import RWKV
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 struct Chat: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Chat with a model in the terminal (User:/Assistant: turns; /reset, /save FILE, /quit).",
-        discussion: "Sampling defaults follow ChatRWKV's chat demo: temperature 1.0, top-p 0.3, presence and frequency penalty 0.5.")
+        abstract: "Chat with a model in the terminal (G1 or G1h turns; /help lists the commands).",
+        discussion: """
+            Sampling defaults are the library's (pip's PIPELINE_ARGS): temperature 1.0, top-p 0.85, presence and \
+            frequency penalty 0.2, decay 0.996. A line ending in a backslash continues on the next line. \
+            Ctrl-C stops a reply; at the prompt it quits. Works with piped stdin.
+            """)
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var sampling: SamplingOptions
 
-    @Option(help: "Temperature (0 = greedy).") var temperature: Double = 1.0
-    @Option(help: "Nucleus mass.") var topP: Double = 0.3
-    @Option(help: "Presence penalty.") var presencePenalty: Double = 0.5
-    @Option(help: "Frequency penalty.") var frequencyPenalty: Double = 0.5
-    @Option(help: "Random seed.") var seed: UInt64?
-    @Option(help: "Longest reply, in tokens.") var maxTokens = 500
-    @Option(help: "A system prompt placed before the first turn.") var system: String?
-    @Flag(help: "Let G1 models think first (the reply starts with <think).") var thinking = false
+    @Option(help: "Prompt format: g1 or g1h (default: the model's).") var template: String?
+    @Option(help: "Reasoning of G1 models: on, off or fake (an empty <think></think>).") var think: ThinkingMode = .off
+    @Option(name: [.customShort("n"), .customLong("max-tokens")], help: "Longest reply, in tokens.") var maxTokens = 500
+    @Option(help: "A system prompt placed before the first turn (kept by /reset).") var system: String?
+    @Option(help: "Start from this state file (e.g. a state-tuned initial state).") var state: String?
+
+    func validate() throws {
+        if let template, ChatTemplate.named(template) == nil {
+            throw ValidationError("unknown template '\(template)'; expected one of \(ChatTemplate.all.map(\.name).joined(separator: ", "))")
+        }
+        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+    }
 
     func run() throws {
         let rwkv = try model.load()
-        let tokenizer = try defaultTokenizer(vocabularySize: rwkv.config.vocabularySize)
-        var sampling = SamplingParameters(temperature: temperature, topP: topP, topK: 0, presencePenalty: presencePenalty,
-                                          frequencyPenalty: frequencyPenalty, penaltyDecay: 0.996,
-                                          stopStrings: [ChatTemplate.turnSeparator], seed: seed)
-        do { try sampling.validate() } catch { throw ValidationError("\(error)") }
-        var state = rwkv.makeState()
-        var pending = system.map { "System: \(ChatTemplate.clean($0))\(ChatTemplate.turnSeparator)" } ?? ""
-        printError("chatting with \(rwkv.config.signature); /reset, /save FILE, /quit")
-        while true {
-            FileHandle.standardError.write(Data("\nUser: ".utf8))
-            guard let line = readLine() else { break }
-            if line == "/quit" { break }
-            if line == "/reset" { state = rwkv.makeState(); pending = ""; printError("(state reset)"); continue }
-            if line.hasPrefix("/save ") {
-                try state.save(to: String(line.dropFirst(6)), config: rwkv.config)
-                printError("(state saved)")
+        var parameters = ChatSession.defaultParameters
+        parameters.maxNewTokens = maxTokens
+        parameters.sampling = try sampling.parameters()
+        let session = try ChatSession(model: rwkv, template: template.flatMap(ChatTemplate.named), systemPrompt: system, parameters: parameters)
+        session.thinking = think
+        if let state { try session.load(from: state) }
+        var chat = ChatLoop(session: session)
+        printError("chatting with \(rwkv.config.signature) in the \(session.template.name) format; /help lists the commands")
+        chat.run()
+    }
+}
+
+extension ThinkingMode: ExpressibleByArgument {}
+
+/// Set by the SIGINT handler while a reply is streaming; a Ctrl-C at the prompt quits.
+nonisolated(unsafe) private var replyInterrupted = false
+nonisolated(unsafe) private var replying = false
+
+/// The read–reply loop and its slash commands. Errors of a command are reported; the chat goes on.
+struct ChatLoop {
+    var session: ChatSession
+    /// Sessions kept by `/fork NAME`, reachable with `/switch NAME`.
+    var branches: [String: ChatSession] = [:]
+    var current = "main"
+
+    static let help = """
+        /reset            forget the conversation (the system prompt stays)
+        /system TEXT      set the system prompt and start over
+        /think on|off|fake  reasoning mode of G1 models
+        /regenerate       replace the last reply
+        /save FILE        save the conversation's state;  /load FILE  continue from one
+        /fork NAME        keep a copy of this conversation as NAME;  /switch NAME  go to it
+        /quit             leave
+        """
+
+    init(session: ChatSession) { self.session = session }
+
+    mutating func run() {
+        signal(SIGINT) { _ in
+            if replying { replyInterrupted = true } else { _exit(130) }
+        }
+        while let line = readMessage() {
+            if line.hasPrefix("/") {
+                if line == "/quit" || line == "/exit" { break }
+                do { try command(line) } catch { printError("error: \(error)") }
                 continue
             }
-            let prompt = pending + ChatTemplate.prompt(for: [ChatMessage(role: .user, content: line)], thinking: thinking)
-            pending = ""
-            writeOut("Assistant:" + (thinking ? " <think" : ""))
-            var generator = try TextGenerator(model: rwkv, tokenizer: tokenizer, prompt: prompt, state: state,
-                                              parameters: GenerateParameters(maxNewTokens: maxTokens, sampling: sampling))
-            while let piece = try generator.next() { writeOut(piece) }
-            writeOut("\n")
-            state = generator.state
-            // A reply that ended for another reason than its blank line still needs the turn separator.
-            if generator.tokens.stopReason != .stopString { pending = ChatTemplate.turnSeparator }
-            sampling.seed = sampling.seed.map { $0 &+ 1 }
+            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            reply { try session.respond(to: line, onText: $0) }
         }
     }
+
+    /// One message from stdin: lines ending in "\" continue on the next. Nil at end of input.
+    func readMessage() -> String? {
+        FileHandle.standardError.write(Data("\n\(session.template.name == "g1h" ? "User✿" : "User: ")".utf8))
+        var lines: [String] = []
+        while let line = readLine() {
+            if line.hasSuffix("\\") { lines.append(String(line.dropLast())); continue }
+            lines.append(line)
+            return lines.joined(separator: "\n")
+        }
+        return lines.isEmpty ? nil : lines.joined(separator: "\n")
+    }
+
+    /// Streams a reply to stdout; Ctrl-C ends it early.
+    func reply(_ generate: ((String) -> Bool) throws -> String) {
+        writeOut(session.template.replyPrefix(thinking: session.thinking))
+        replyInterrupted = false
+        replying = true
+        defer { replying = false }
+        do {
+            _ = try generate { piece in
+                writeOut(piece)
+                return !replyInterrupted
+            }
+        } catch {
+            printError("\nerror: \(error)")
+        }
+        writeOut("\n")
+        if replyInterrupted { printError("(reply stopped)") }
+    }
+
+    mutating func command(_ line: String) throws {
+        let (name, argument) = line.firstIndex(of: " ").map { (String(line[..<$0]), String(line[$0...].dropFirst())) } ?? (line, "")
+        switch name {
+        case "/help": printError(Self.help)
+        case "/reset": session.reset(); printError("(conversation reset)")
+        case "/system":
+            session.setSystemPrompt(argument.isEmpty ? nil : argument)
+            printError(argument.isEmpty ? "(system prompt removed; conversation reset)" : "(system prompt set; conversation reset)")
+        case "/think":
+            guard let mode = ThinkingMode(rawValue: argument) else { throw ChatCommandError("usage: /think on|off|fake") }
+            session.thinking = mode
+            printError("(thinking \(mode.rawValue))")
+        case "/regenerate": reply { try session.regenerate(onText: $0) }
+        case "/save":
+            guard !argument.isEmpty else { throw ChatCommandError("usage: /save FILE") }
+            try session.save(to: argument)
+            printError("(state saved to \(argument))")
+        case "/load":
+            guard !argument.isEmpty else { throw ChatCommandError("usage: /load FILE") }
+            try session.load(from: argument)
+            printError("(state loaded from \(argument))")
+        case "/fork":
+            guard !argument.isEmpty else { throw ChatCommandError("usage: /fork NAME") }
+            branches[argument] = session.fork()
+            printError("(forked as \(argument); /switch \(argument) goes there)")
+        case "/switch":
+            guard let target = branches[argument] else {
+                throw ChatCommandError("no branch '\(argument)'; known: \(([current] + branches.keys.sorted()).joined(separator: ", "))")
+            }
+            branches[current] = session
+            branches[argument] = nil
+            (session, current) = (target, argument)
+            printError("(now in \(argument))")
+        default: throw ChatCommandError("unknown command \(name); /help lists the commands")
+        }
+    }
+}
+
+struct ChatCommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -48,7 +48,7 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         let text = try resolvedPrompt()
-        let rwkv = try model.load()
+        let rwkv = try model.load(verbose: verbose)
         let tokenizer = try defaultTokenizer(vocabularySize: rwkv.config.vocabularySize)
         var parameters = GenerateParameters(maxNewTokens: maxTokens, sampling: try sampling.parameters())
         parameters.stopAtEndOfText = true

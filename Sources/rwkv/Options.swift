@@ -4,33 +4,72 @@ import ArgumentParser
 import Foundation
 import RWKV
 
-/// Where the model comes from: `-m PATH`, else `$RWKV_MODEL`.
+/// Where the model comes from: `-m PATH`, else `$RWKV_MODEL`, else the model the repository ships.
 struct ModelOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("model")], help: "Model file (.pth or .safetensors). Default: $RWKV_MODEL.")
+    @Option(name: [.short, .customLong("model")], help: "Model file (.pth, .safetensors or .gguf). Default: $RWKV_MODEL, else the bundled model.")
     var model: String?
 
-    @Option(help: "Threads for the matrix kernels.")
-    var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    @Option(name: .customLong("threads"), help: "Threads for the matrix kernels.")
+    var threadCount = ThreadCount.allCores
+    var threads: Int { threadCount.value }
 
     @Option(help: "Hold the large matrices as f32, f16, bf16, q8_0 or q4_0 (default: the file's dtype, memory-mapped).")
     var weights: WeightFormat?
 
     /// The model path, or a usage error that says how to get a model.
-    func resolvedPath() throws -> String {
-        if let model { return model }
-        if let env = ProcessInfo.processInfo.environment["RWKV_MODEL"], !env.isEmpty { return env }
-        throw ValidationError("""
-            no model given. Pass -m PATH or set RWKV_MODEL. The repository ships a small model it trained: \
-            -m models/rwkv7-shakespeare-L6-D256.pth. Official RWKV-7 checkpoints (.pth) load directly.
-            """)
-    }
+    func resolvedPath() throws -> String { try resolvedModel(model).path }
 
-    /// Loads the model, setting the kernel thread count first.
-    func load() throws -> RWKVModel {
+    /// Loads the model, setting the kernel thread count first; `verbose` says on stderr which file it is.
+    func load(verbose: Bool = false) throws -> RWKVModel {
         KernelThreads.count = max(1, threads)
-        let path = try resolvedPath()
+        let (path, origin) = try resolvedModel(model)
+        if verbose { printError("model: \(path) (\(origin))") }
         return try RWKVModel.load(path: path, options: LoadOptions(weightFormat: weights))
     }
+}
+
+/// The model the repository ships (README default), as a path relative to the repository root.
+let bundledModelRelativePath = "models/rwkv7-shakespeare-L6-D256.pth"
+
+/// `explicit`, else `$RWKV_MODEL`, else the bundled model, with where it came from.
+func resolvedModel(_ explicit: String?) throws -> (path: String, origin: String) {
+    if let explicit { return (explicit, "from -m") }
+    if let env = ProcessInfo.processInfo.environment["RWKV_MODEL"], !env.isEmpty { return (env, "from $RWKV_MODEL") }
+    if let found = bundledModelPath() { return found }
+    throw ValidationError("""
+        no model given and the bundled model (\(bundledModelRelativePath)) was not found beside the executable \
+        or in the current directory. Pass -m PATH or set RWKV_MODEL; official RWKV-7 checkpoints (.pth) load directly.
+        """)
+}
+
+/// The bundled model: in the repository that holds the executable (`<repo>/.build/<config>/rwkv`), in an
+/// installed layout (`<prefix>/bin/rwkv` with `<prefix>/share/swift-rwkv/models/`), or under the current directory.
+func bundledModelPath() -> (path: String, origin: String)? {
+    let fm = FileManager.default
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    var directory = executable.deletingLastPathComponent()
+    for _ in 0..<4 {
+        directory = directory.deletingLastPathComponent()
+        for root in [directory, directory.appendingPathComponent("share/swift-rwkv")] {
+            let candidate = root.appendingPathComponent(bundledModelRelativePath).standardizedFileURL.path
+            if fm.fileExists(atPath: candidate) { return (candidate, "bundled model, found beside the executable") }
+        }
+    }
+    let local = URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent(bundledModelRelativePath).path
+    if fm.fileExists(atPath: local) { return (local, "bundled model, found in the current directory") }
+    return nil
+}
+
+/// A `--threads` value; its default, every core, is shown as such (help text is the same on every machine).
+struct ThreadCount: ExpressibleByArgument {
+    var value: Int
+    static var allCores: ThreadCount { ThreadCount(value: max(1, ProcessInfo.processInfo.activeProcessorCount)) }
+    init(value: Int) { self.value = value }
+    init?(argument: String) {
+        guard let n = Int(argument) else { return nil }
+        value = n
+    }
+    var defaultValueDescription: String { "all cores" }
 }
 
 /// Parses "1,2,3" (spaces allowed) into token ids.

@@ -13,7 +13,8 @@ struct Quality: ParsableCommand {
     @Option(help: "Compare against this (e.g. quantised) file instead of quantising at load.") var candidate: String?
     @Option(help: "Text file to run over.") var file: String
     @Option(help: "Tokens of the text to use.") var tokens = 4096
-    @Option(help: "Threads.") var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    @Option(name: .customLong("threads"), help: "Threads.") var threadCount = ThreadCount.allCores
+    var threads: Int { threadCount.value }
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {

@@ -35,7 +35,8 @@ struct Train: ParsableCommand {
     @Option(help: "Write the resume checkpoint every N steps.") var saveEvery: Int = 100
     @Flag(help: "Continue from <out>/resume.bin with the same options.") var resume = false
     @Flag(help: "Freeze the weights and train only each layer's initial WKV state.") var stateTuning = false
-    @Option(help: "Threads for the kernels.") var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    @Option(name: .customLong("threads"), help: "Threads for the kernels.") var threadCount = ThreadCount.allCores
+    var threads: Int { threadCount.value }
 
     func validate() throws {
         for (name, value) in [("--layers", layers), ("--dim", dim), ("--head-size", headSize), ("--ctx", ctx), ("--batch", batch),

@@ -1,4 +1,4 @@
-// The HTTP API driven through the router (no socket), over the trained tiny RWKV-7 model.
+// The HTTP API driven through the router (no socket), over the bundled byte-level RWKV-7 model.
 
 import Foundation
 import Hummingbird
@@ -9,7 +9,7 @@ import Testing
 
 @Suite struct ServerTests {
     static let modelPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/rwkv-cpp-tiny/tiny-rwkv-7v0-834K.pth").path
+        .deletingLastPathComponent().appendingPathComponent("models/rwkv7-shakespeare-L6-D256.pth").path
 
     func makeApp() throws -> (some ApplicationProtocol, BatchingEngine) {
         let model = try RWKVModel(checkpoint: Checkpoint.load(path: Self.modelPath))

@@ -48,6 +48,21 @@ public struct RWKVModel: Sendable {
         try RWKVModel(checkpoint: Checkpoint.load(path: path), options: options)
     }
 
+    /// Loads a model file (.pth, .safetensors, .gguf; official, Hugging Face or fla layout).
+    ///
+    /// ```swift
+    /// let model = try RWKVModel(contentsOf: URL(fileURLWithPath: "rwkv7-g1d-0.1b.pth"))
+    /// let ids = try model.tokenizer.encode("Hello")
+    /// ```
+    public init(contentsOf url: URL, options: LoadOptions = LoadOptions()) throws {
+        self = try RWKVModel.load(path: url.path, options: options)
+    }
+
+    /// The tokenizer of this model, chosen by its vocabulary: bytes (256) or RWKV World (65536).
+    public var tokenizer: any Tokenizer {
+        get throws(TokenizerError) { try defaultTokenizer(vocabularySize: config.vocabularySize) }
+    }
+
     /// Run every product on the scalar reference kernels (slow; for tests and debugging).
     public var useReferenceKernels: Bool {
         get { network.useReferenceKernels }

@@ -6,7 +6,7 @@ import Testing
     typealias S = CheckpointTestSupport
 
     @Test func pthToSafetensorsToPthIsBitExact() throws {
-        let source = try Checkpoint.load(path: TestPaths.shared("rwkv-cpp-tiny/tiny-rwkv-7v0-834K.pth"))
+        let source = try Checkpoint.load(path: TestPaths.fixture("v7/v7-a.pth"))
         let dir = try TestPaths.temporaryDirectory()
         let st = dir.appendingPathComponent("tiny.safetensors").path
         let pth = dir.appendingPathComponent("tiny.pth").path

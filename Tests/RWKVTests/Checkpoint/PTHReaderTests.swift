@@ -13,7 +13,7 @@ import Testing
         ("tiny-rwkv-7v0-834K.pth", 399, [0.00421142578125, 0.0017852783203125, 0.00421142578125]),
     ]
 
-    @Test(arguments: tinyModels.indices)
+    @Test(.needsSharedData, arguments: tinyModels.indices)
     func readsTorchWrittenTinyModels(index: Int) throws {
         let model = Self.tinyModels[index]
         let checkpoint = try Checkpoint.load(path: TestPaths.shared("rwkv-cpp-tiny/" + model.file))
@@ -27,7 +27,7 @@ import Testing
         #expect(checkpoint.tensors["head.weight"]?.storage === emb.storage)
     }
 
-    @Test func honoursStorageOffsetsOfSharedStorages() throws {
+    @Test(.needsSharedData) func honoursStorageOffsetsOfSharedStorages() throws {
         // In this file x_r..x_g are slices of one 384-element storage (offsets 0, 64, ..., 320).
         let checkpoint = try Checkpoint.load(path: TestPaths.shared("rwkv-cpp-tiny/tiny-rwkv-7v0-834K.pth"))
         #expect(checkpoint.tensors["blocks.0.att.x_w"]?.shape == [1, 1, 64])

@@ -2,7 +2,7 @@ import Testing
 @testable import RWKV
 
 @Suite struct QuantizationQualityTests {
-    static let tiny = TestPaths.shared("rwkv-cpp-tiny/tiny-rwkv-7v0-834K.pth")
+    static let tiny = TestPaths.bundledModel
 
     @Test func identicalModelsAgreeExactly() throws {
         let model = try RWKVModel.load(path: Self.tiny)

@@ -25,7 +25,7 @@ import Testing
         #expect(config.gateRank == t["blocks.0.att.g1"]?.shape[1])
     }
 
-    @Test func detectsTrainedTinyModelsOfEveryVersion() throws {
+    @Test(.needsSharedData) func detectsTrainedTinyModelsOfEveryVersion() throws {
         let cases: [(String, ModelVersion, Int)] = [("tiny-rwkv-7v0-834K.pth", .v7, 64), ("tiny-rwkv-6v0-1m.pth", .v6, 8),
                                                     ("tiny-rwkv-5v2-730K.pth", .v5_2, 8)]
         for (file, version, headSize) in cases {
@@ -103,7 +103,7 @@ import Testing
 /// The model the README runs: the project's own Shakespeare model.
 @Suite struct ShippedModelTests {
     @Test func shippedModelLoadsAndContinuesDeterministically() throws {
-        let model = try RWKVModel.load(path: TestPaths.repo.appendingPathComponent("models/rwkv7-shakespeare-L6-D256.pth").path)
+        let model = try RWKVModel.load(path: TestPaths.bundledModel)
         #expect(model.config.signature == "v7 L6 C256 H4 N64")
         #expect(model.config.vocabularySize == 256)
         var a = "", b = ""

@@ -67,15 +67,21 @@ struct ParityCase: CustomTestStringConvertible, Sendable {
                    reference: TestPaths.fixture("\(version)/\(reference).reference.safetensors"))
     }
 
-    static let all: [ParityCase] = [
-        .fixture("v7", "v7-a"), .fixture("v7", "v7-b"), .tiny("v7", file: "tiny-rwkv-7v0-834K.pth", reference: "tiny-rwkv-7v0"),
+    /// Random models whose files are committed under Tests/Fixtures.
+    static let committed: [ParityCase] = [
+        .fixture("v7", "v7-a"), .fixture("v7", "v7-b"),
         .fixture("v6", "v6-a"), .fixture("v6", "v6-a-state", model: "v6-a.pth", timeState: "v6-a.time_state.pth"),
-        .tiny("v6", file: "tiny-rwkv-6v0-1m.pth", reference: "tiny-rwkv-6v0"),
         .fixture("v5", "v5-a"), .fixture("v5", "v5-a-state", model: "v5-a.pth", timeState: "v5-a.time_state.pth"),
-        .tiny("v5", file: "tiny-rwkv-5v2-730K.pth", reference: "tiny-rwkv-5v2"),
         // Other layouts of the same weights must give the same outputs as the official file.
         .fixture("v6", "v6-a-hf", model: "v6-a-hf.safetensors", reference: "v6-a.reference.safetensors"),
         .fixture("v7", "v7-a-fla", model: "v7-a-fla.safetensors", reference: "v7-a.reference.safetensors"),
+    ]
+
+    /// The trained tiny models of `../shared/data` (their references are committed).
+    static let trainedTiny: [ParityCase] = [
+        .tiny("v7", file: "tiny-rwkv-7v0-834K.pth", reference: "tiny-rwkv-7v0"),
+        .tiny("v6", file: "tiny-rwkv-6v0-1m.pth", reference: "tiny-rwkv-6v0"),
+        .tiny("v5", file: "tiny-rwkv-5v2-730K.pth", reference: "tiny-rwkv-5v2"),
     ]
 
     func load() throws -> (RWKVModel, ReferenceRun) {
@@ -87,50 +93,46 @@ struct ParityCase: CustomTestStringConvertible, Sendable {
     }
 }
 
-@Suite struct ParityTests {
-    @Test(arguments: ParityCase.all)
-    func sequenceModeMatchesReference(_ c: ParityCase) throws {
-        let (model, ref) = try c.load()
+/// The checks every parity case runs, each against the reference run of pip `rwkv`.
+extension ParityCase {
+    func sequenceModeMatchesReference() throws {
+        let (model, ref) = try load()
         var state = model.makeState()
         let logits = try model.forward(try ref.ints("tokens"), state: &state, allLogits: true)
-        expectLogitsClose(logits.data, try ref.floats("logits_seq"), vocabulary: model.config.vocabularySize, label: "\(c.name) seq")
+        expectLogitsClose(logits.data, try ref.floats("logits_seq"), vocabulary: model.config.vocabularySize, label: "\(name) seq")
         let expected = try ref.state("state_seq", config: model.config)
-        #expect(state.maxDifference(to: expected) < 1e-4, "\(c.name) seq state differs by \(state.maxDifference(to: expected))")
+        #expect(state.maxDifference(to: expected) < 1e-4, "\(name) seq state differs by \(state.maxDifference(to: expected))")
     }
 
-    @Test(arguments: ParityCase.all)
-    func stepModeMatchesReference(_ c: ParityCase) throws {
-        let (model, ref) = try c.load()
+    func stepModeMatchesReference() throws {
+        let (model, ref) = try load()
         var state = model.makeState()
         var all: [Float] = []
         for token in try ref.ints("tokens") { all += try model.step(token, state: &state) }
-        expectLogitsClose(all, try ref.floats("logits_step"), vocabulary: model.config.vocabularySize, label: "\(c.name) step")
+        expectLogitsClose(all, try ref.floats("logits_step"), vocabulary: model.config.vocabularySize, label: "\(name) step")
         let expected = try ref.state("state_step", config: model.config)
-        #expect(state.maxDifference(to: expected) < 1e-4, "\(c.name) step state differs by \(state.maxDifference(to: expected))")
+        #expect(state.maxDifference(to: expected) < 1e-4, "\(name) step state differs by \(state.maxDifference(to: expected))")
     }
 
-    @Test(arguments: ParityCase.all)
-    func chunkedPrefillMatchesReference(_ c: ParityCase) throws {
-        let (model, ref) = try c.load()
+    func chunkedPrefillMatchesReference() throws {
+        let (model, ref) = try load()
         let tokens = try ref.ints("tokens")
         var state = model.makeState()
         _ = try model.forward(Array(tokens[..<7]), state: &state)
         let last = try model.forward(Array(tokens[7...]), state: &state)
-        expectLogitsClose(last.data, try ref.floats("logits_chunk2_last"), vocabulary: model.config.vocabularySize, label: "\(c.name) chunked")
+        expectLogitsClose(last.data, try ref.floats("logits_chunk2_last"), vocabulary: model.config.vocabularySize, label: "\(name) chunked")
     }
 
-    @Test(arguments: ParityCase.all)
-    func referenceKernelsMatchReference(_ c: ParityCase) throws {
-        var (model, ref) = try c.load()
+    func referenceKernelsMatchReference() throws {
+        var (model, ref) = try load()
         model.useReferenceKernels = true
         var state = model.makeState()
         let logits = try model.forward(try ref.ints("tokens"), state: &state, allLogits: true)
-        expectLogitsClose(logits.data, try ref.floats("logits_seq"), vocabulary: model.config.vocabularySize, label: "\(c.name) reference kernels")
+        expectLogitsClose(logits.data, try ref.floats("logits_seq"), vocabulary: model.config.vocabularySize, label: "\(name) reference kernels")
     }
 
-    @Test(arguments: ParityCase.all)
-    func greedyContinuationIsTokenIdentical(_ c: ParityCase) throws {
-        let (model, ref) = try c.load()
+    func greedyContinuationIsTokenIdentical() throws {
+        let (model, ref) = try load()
         var state = model.makeState()
         var logits = try model.forward(try ref.ints("tokens"), state: &state).data
         var greedy: [Int] = []
@@ -141,6 +143,14 @@ struct ParityCase: CustomTestStringConvertible, Sendable {
         }
         #expect(greedy == (try ref.ints("greedy")))
     }
+}
+
+@Suite struct ParityTests {
+    @Test(arguments: ParityCase.committed) func sequenceModeMatchesReference(_ c: ParityCase) throws { try c.sequenceModeMatchesReference() }
+    @Test(arguments: ParityCase.committed) func stepModeMatchesReference(_ c: ParityCase) throws { try c.stepModeMatchesReference() }
+    @Test(arguments: ParityCase.committed) func chunkedPrefillMatchesReference(_ c: ParityCase) throws { try c.chunkedPrefillMatchesReference() }
+    @Test(arguments: ParityCase.committed) func referenceKernelsMatchReference(_ c: ParityCase) throws { try c.referenceKernelsMatchReference() }
+    @Test(arguments: ParityCase.committed) func greedyContinuationIsTokenIdentical(_ c: ParityCase) throws { try c.greedyContinuationIsTokenIdentical() }
 
     /// A separate state-tuning file applied at load (`rwkv generate --state FILE`) equals the merged checkpoint.
     @Test(arguments: [("v6", "v6-a"), ("v5", "v5-a")])
@@ -157,6 +167,15 @@ struct ParityCase: CustomTestStringConvertible, Sendable {
         let again = try model.forward(try ref.ints("tokens"), state: &reloaded, allLogits: true)
         #expect(again.data == logits.data)
     }
+}
+
+/// Parity on the trained tiny models, which live in `../shared/data`.
+@Suite(.needsSharedData) struct TrainedTinyParityTests {
+    @Test(arguments: ParityCase.trainedTiny) func sequenceModeMatchesReference(_ c: ParityCase) throws { try c.sequenceModeMatchesReference() }
+    @Test(arguments: ParityCase.trainedTiny) func stepModeMatchesReference(_ c: ParityCase) throws { try c.stepModeMatchesReference() }
+    @Test(arguments: ParityCase.trainedTiny) func chunkedPrefillMatchesReference(_ c: ParityCase) throws { try c.chunkedPrefillMatchesReference() }
+    @Test(arguments: ParityCase.trainedTiny) func referenceKernelsMatchReference(_ c: ParityCase) throws { try c.referenceKernelsMatchReference() }
+    @Test(arguments: ParityCase.trainedTiny) func greedyContinuationIsTokenIdentical(_ c: ParityCase) throws { try c.greedyContinuationIsTokenIdentical() }
 
     /// rwkv.cpp's own expected logits after the bytes `"in` (v7 and v6; its v5 uses another GroupNorm eps).
     @Test(arguments: [("tiny-rwkv-7v0-834K.pth", "expected-logits-7v0-834K.bin"), ("tiny-rwkv-6v0-1m.pth", "expected-logits-6v0-1m.bin")])

@@ -16,9 +16,6 @@ enum TokenizerFixtures {
     }()
 
     static let directory = testsDirectory.appendingPathComponent("Fixtures/tokenizer")
-    /// `<repo>/../shared/data`.
-    static let sharedData = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("shared/data")
     static let regenerate = "regenerate with `python scripts/make_fixtures.py --only tokenizer --only books`"
 
     struct EncodeCase: Decodable {

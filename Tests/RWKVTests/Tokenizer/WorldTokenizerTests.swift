@@ -46,13 +46,13 @@ import Testing
         }
     }
 
-    @Test(arguments: ["shakespeare", "austen"])
+    @Test(.needsSharedData, arguments: ["shakespeare", "austen"])
     func encodeOfBooksMatchesPip(book: String) throws {
         let fixture = try TokenizerFixtures.int32Tensors("books.safetensors")
         let expected = try #require(fixture.tensors[book], "books.safetensors has no tensor \(book)")
         let source = try #require(fixture.metadata["\(book)_source"])
         let byteCount = try #require(Int(fixture.metadata["bytes"] ?? ""))
-        let text = try Data(contentsOf: TokenizerFixtures.sharedData.appendingPathComponent(source))
+        let text = try Data(contentsOf: TestPaths.sharedData.appendingPathComponent(source))
         let bytes = [UInt8](text.prefix(byteCount))
         try #require(bytes.count == byteCount)
 

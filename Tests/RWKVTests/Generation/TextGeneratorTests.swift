@@ -4,13 +4,21 @@ import Testing
 @testable import RWKV
 
 @Suite struct TextGeneratorTests {
-    static let tiny = TestPaths.shared("rwkv-cpp-tiny/tiny-rwkv-7v0-834K.pth")
+    /// The bundled byte-level model, so these run on a fresh clone.
+    func model() throws -> RWKVModel { try RWKVModel.load(path: TestPaths.bundledModel) }
 
-    func model() throws -> RWKVModel { try RWKVModel(checkpoint: Checkpoint.load(path: Self.tiny)) }
+    /// Greedy text of `model()` after "In the beginning", without any stop.
+    func greedyText(_ n: Int) throws -> String {
+        var out = ""
+        try generateText(model: try model(), tokenizer: ByteTokenizer(), prompt: "In the beginning",
+                         parameters: GenerateParameters(maxNewTokens: n, sampling: .greedy)) { out += $0; return true }
+        return out
+    }
 
-    @Test func greedyTokensEqualReferenceContinuation() throws {
+    @Test(.needsSharedData) func greedyTokensEqualReferenceContinuation() throws {
         let ref = try ReferenceRun(TestPaths.fixture("v7/tiny-rwkv-7v0.reference.safetensors"))
-        var generator = try TokenGenerator(model: try model(), tokenizer: ByteTokenizer(), prompt: try ref.ints("tokens"),
+        let tiny = try RWKVModel(checkpoint: Checkpoint.load(path: TestPaths.shared("rwkv-cpp-tiny/tiny-rwkv-7v0-834K.pth")))
+        var generator = try TokenGenerator(model: tiny, tokenizer: ByteTokenizer(), prompt: try ref.ints("tokens"),
                                            parameters: GenerateParameters(maxNewTokens: 32, sampling: .greedy))
         var tokens: [Int] = []
         while let t = try generator.next() { tokens.append(t) }
@@ -34,28 +42,35 @@ import Testing
     }
 
     @Test func stopStringEndsTextBeforeIt() throws {
-        // Greedy output of this model is " the the the …": stop at the second "the".
+        // Stop at a piece of the unstopped greedy text: the output is what came before it.
+        let free = Array(try greedyText(40).utf8)
+        let stop = String(decoding: free[5..<9], as: UTF8.self)
         var p = GenerateParameters(maxNewTokens: 40, sampling: .greedy)
-        p.sampling.stopStrings = ["e th"]
+        p.sampling.stopStrings = [stop]
         var out = ""
         var generator = try TextGenerator(model: try model(), tokenizer: ByteTokenizer(), prompt: "In the beginning", parameters: p)
         while let piece = try generator.next() { out += piece }
-        #expect(out == " th")
+        let before = try #require(String(decoding: free, as: UTF8.self).range(of: stop))
+        #expect(out == String(String(decoding: free, as: UTF8.self)[..<before.lowerBound]))
         #expect(generator.tokens.stopReason == .stopString)
     }
 
     @Test func stopTokenIsNeitherEmittedNorFed() throws {
         let m = try model()
         var p = GenerateParameters(maxNewTokens: 40, sampling: .greedy)
-        p.sampling.stopTokens = [Int(UInt8(ascii: "h"))]
+        // The third greedy byte stops generation: only the bytes before its first occurrence come out.
+        let free = Array(try greedyText(40).utf8).map(Int.init)
+        let stop = free[2]
+        p.sampling.stopTokens = [stop]
         var generator = try TokenGenerator(model: m, tokenizer: ByteTokenizer(), prompt: Array("In the beginning".utf8).map(Int.init), parameters: p)
         var tokens: [Int] = []
         while let t = try generator.next() { tokens.append(t) }
-        #expect(tokens == [32, 116])           // " t", then "h" stops
+        let emitted = Array(free.prefix { $0 != stop })
+        #expect(tokens == emitted)
         #expect(generator.stopReason == .stopToken)
-        // The state saw the prompt and the two emitted tokens only.
+        // The state saw the prompt and the emitted tokens only.
         var expected = m.makeState()
-        _ = try m.forward(Array("In the beginning t".utf8).map(Int.init), state: &expected)
+        _ = try m.forward(Array("In the beginning".utf8).map(Int.init) + emitted, state: &expected)
         #expect(generator.state.maxDifference(to: expected) < 1e-4)
     }
 
