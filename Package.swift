@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -30,15 +31,23 @@ let package = Package(
             dependencies: ["RWKV", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: kernelFlags
         ),
+        .target(
+            name: "RWKVHub",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
         .executableTarget(
             name: "rwkv",
-            dependencies: ["RWKV", "RWKVServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["RWKV", "RWKVServer", "RWKVHub", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: kernelFlags
         ),
         .testTarget(
             name: "RWKVTests",
             dependencies: ["RWKV"],
             swiftSettings: kernelFlags
+        ),
+        .testTarget(
+            name: "RWKVHubTests",
+            dependencies: ["RWKVHub", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
             name: "RWKVCLITests",

@@ -32,12 +32,15 @@ public final class ChatSession: @unchecked Sendable {
     public var messages: [ChatMessage] { locked { _messages } }
     /// The system prompt that starts every conversation of this session (kept by `reset()`).
     public var systemPrompt: String? { locked { _systemPrompt } }
+    /// Why the last reply ended: `.stopString` at the template's turn end, `.length` at the limit, …
+    public var lastStopReason: StopReason? { locked { _lastStopReason } }
 
     private let lock = NSLock()
     private var _parameters: GenerateParameters
     private var _thinking: ThinkingMode = .off
     private var _messages: [ChatMessage] = []
     private var _systemPrompt: String?
+    private var _lastStopReason: StopReason?
     /// The state after everything fed so far, and text still to feed before the next user turn
     /// (the system prompt, or the end of a reply that did not stop at the template's stop).
     private var state: ModelState
@@ -169,6 +172,7 @@ public final class ChatSession: @unchecked Sendable {
             if !piece.isEmpty, !onText(piece) { break }
         }
         state = generator.state
+        _lastStopReason = generator.tokens.stopReason ?? .length
         pending = template.turnClosing(stoppedAtReplyStop: generator.tokens.stopReason == .stopString)
         // The reply as the model sees it: what opened it in the prompt (e.g. "<think") and what it wrote.
         let shown = String(opening.dropFirst(template.replyPrefix(thinking: .off).count)) + text
