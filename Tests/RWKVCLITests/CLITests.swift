@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 @Suite struct HelpTextTests {
-    static let commands = ["", "generate", "chat", "serve", "train", "init", "quantize", "quality", "bench",
+    static let commands = ["", "generate", "chat", "serve", "pull", "train", "init", "quantize", "quality", "bench",
                            "tokenize", "inspect", "logits", "convert"]
 
     /// Each subcommand's help equals its committed snapshot (Snapshots/help-NAME.txt); with
@@ -87,6 +87,27 @@ import Testing
         let b = try CLI.run(["logits", "-m", out, "--tokens", "82,79,77", "--json"])
         #expect(a.status == 0 && b.status == 0)
         #expect(!a.stdout.isEmpty && a.stdout == b.stdout)
+    }
+
+    /// `-m OWNER/NAME/FILE` and `-m OWNER/NAME` read the huggingface_hub cache under $HF_HOME.
+    @Test func hubNamesResolveFromTheCache() throws {
+        let dir = try CLI.temporaryDirectory()
+        let model = try CLI.tinyModel(in: dir)
+        let commit = String(repeating: "c", count: 40)
+        let repo = dir.appendingPathComponent("hf/hub/models--someone--tiny")
+        let snapshot = repo.appendingPathComponent("snapshots/\(commit)")
+        try FileManager.default.createDirectory(at: snapshot, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: repo.appendingPathComponent("refs"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: model, toPath: snapshot.appendingPathComponent("tiny.pth").path)
+        try commit.write(to: repo.appendingPathComponent("refs/main"), atomically: true, encoding: .utf8)
+        let env = ["HF_HOME": dir.appendingPathComponent("hf").path]
+        for name in ["someone/tiny/tiny.pth", "someone/tiny"] {
+            let result = try CLI.run(["generate", "-m", name, "hi", "-n", "2", "-v"], environment: env)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("from the hub cache"), "\(result.stderr)")
+        }
+        let missing = try CLI.run(["generate", "-m", "someone/other", "hi", "-n", "2"], environment: env)
+        #expect(missing.status == 64 && missing.stderr.contains("rwkv pull someone/other"), "\(missing.stderr)")
     }
 
     /// A whole chat through a pipe: replies, a failing command that does not end the chat, /save, /think.
