@@ -16,7 +16,8 @@ struct Chat: ParsableCommand {
         discussion: """
             Sampling defaults are the library's (pip's PIPELINE_ARGS): temperature 1.0, top-p 0.85, presence and \
             frequency penalty 0.2, decay 0.996. A line ending in a backslash continues on the next line. \
-            Ctrl-C stops a reply; at the prompt it quits. Works with piped stdin.
+            Ctrl-C stops a reply; at the prompt it quits. In a terminal, lines can be edited and recalled \
+            (readline or libedit, found at run time); piped stdin works too.
             """)
 
     @OptionGroup var model: ModelOptions
@@ -61,6 +62,7 @@ struct ChatLoop {
     /// Sessions kept by `/fork NAME`, reachable with `/switch NAME`.
     var branches: [String: ChatSession] = [:]
     var current = "main"
+    let input = LineEditor()
 
     static let help = """
         /reset            forget the conversation (the system prompt stays)
@@ -91,9 +93,10 @@ struct ChatLoop {
 
     /// One message from stdin: lines ending in "\" continue on the next. Nil at end of input.
     func readMessage() -> String? {
-        FileHandle.standardError.write(Data("\n\(session.template.name == "g1h" ? "User✿" : "User: ")".utf8))
         var lines: [String] = []
-        while let line = readLine() {
+        var prompt = "\n" + (session.template.name == "g1h" ? "User✿" : "User: ")
+        while let line = input.line(prompt: prompt) {
+            prompt = "… "
             if line.hasSuffix("\\") { lines.append(String(line.dropLast())); continue }
             lines.append(line)
             return lines.joined(separator: "\n")
