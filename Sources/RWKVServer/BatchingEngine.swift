@@ -17,7 +17,7 @@ public final class BatchingEngine: TextEngine, @unchecked Sendable {
     public let maxBatch: Int
 
     private struct Request {
-        var prompt: String
+        var prompt: [Int]
         var parameters: GenerateParameters
         var continuation: AsyncThrowingStream<Generation, Error>.Continuation
         var cancelled: CancellationFlag
@@ -33,6 +33,8 @@ public final class BatchingEngine: TextEngine, @unchecked Sendable {
 
     private let condition = NSCondition()
     private var waiting: [Request] = []
+    /// Other work that needs the model (scoring), run by the scheduler between steps.
+    private var jobs: [@Sendable () -> Void] = []
 
     public init(modelID: String, model: RWKVModel, tokenizer: any Tokenizer, maxBatch: Int = 8) {
         self.modelID = modelID
@@ -44,14 +46,21 @@ public final class BatchingEngine: TextEngine, @unchecked Sendable {
         thread.start()
     }
 
-    public func tokenCount(_ text: String) -> Int { tokenizer.encode(text).count }
-
-    public func generate(prompt: String, parameters: GenerateParameters) -> AsyncThrowingStream<Generation, Error> {
+    public func generate(promptTokens: [Int], parameters: GenerateParameters) -> AsyncThrowingStream<Generation, Error> {
         AsyncThrowingStream { continuation in
             let cancelled = CancellationFlag()
             continuation.onTermination = { _ in cancelled.set() }
             condition.lock()
-            waiting.append(Request(prompt: prompt, parameters: parameters, continuation: continuation, cancelled: cancelled))
+            waiting.append(Request(prompt: promptTokens, parameters: parameters, continuation: continuation, cancelled: cancelled))
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    public func score(_ tokens: [Int], top: Int) async throws -> [TokenScore?] {
+        try await withCheckedThrowingContinuation { continuation in
+            condition.lock()
+            jobs.append { [model] in continuation.resume(with: Result { try model.score(tokens, top: top) }) }
             condition.signal()
             condition.unlock()
         }
@@ -62,10 +71,14 @@ public final class BatchingEngine: TextEngine, @unchecked Sendable {
         var sessions: [Session] = []
         while true {
             condition.lock()
-            while sessions.isEmpty && waiting.isEmpty { condition.wait() }
+            while sessions.isEmpty && waiting.isEmpty && jobs.isEmpty { condition.wait() }
             let admitted = Array(waiting.prefix(maxBatch - sessions.count))
             waiting.removeFirst(admitted.count)
+            let work = jobs
+            jobs = []
             condition.unlock()
+
+            for job in work { job() }
 
             for request in admitted { if let s = start(request) { sessions.append(s) } }
             sessions = step(sessions)
@@ -76,7 +89,7 @@ public final class BatchingEngine: TextEngine, @unchecked Sendable {
     private func start(_ r: Request) -> Session? {
         let started = Date()
         do {
-            let generator = try TextGenerator(model: model, tokenizer: tokenizer, prompt: r.prompt, parameters: r.parameters)
+            let generator = try TextGenerator(model: model, tokenizer: tokenizer, promptTokens: r.prompt, parameters: r.parameters)
             return Session(generator: generator, continuation: r.continuation, cancelled: r.cancelled, started: started,
                            prefillSeconds: Date().timeIntervalSince(started))
         } catch {
@@ -131,7 +144,7 @@ public final class BatchingEngine: TextEngine, @unchecked Sendable {
         let info = GenerationInfo(promptTokens: tokens.promptTokenCount, generatedTokens: tokens.generated.count,
                                   prefillSeconds: s.prefillSeconds,
                                   decodeSeconds: Date().timeIntervalSince(s.started) - s.prefillSeconds,
-                                  stopReason: tokens.stopReason ?? .length)
+                                  stopReason: tokens.stopReason ?? .length, tokenIDs: tokens.generated)
         s.continuation.yield(.info(info))
         s.continuation.finish()
     }

@@ -14,6 +14,13 @@ struct CompletionsController<Engine: TextEngine> {
         group.post("chat/completions") { request, context in try await chat(request, context: context) }
     }
 
+    /// The tokenizer routes, served at the root (as llama.cpp does) and under /v1.
+    func addTokenizerRoutes(to group: RouterGroup<ServerRequestContext>) {
+        group.post("tokenize") { request, context in try await tokenize(request, context: context) }
+        group.post("detokenize") { request, context in try await detokenize(request, context: context) }
+        group.get("tokenizer_info") { _, _ in try tokenizerInfo() }
+    }
+
     func models() -> ModelList {
         ModelList(object: "list", data: [.init(id: engine.modelID, object: "model", created: startTime, owned_by: "swift-rwkv")])
     }
@@ -23,9 +30,19 @@ struct CompletionsController<Engine: TextEngine> {
     func complete(_ request: Request, context: ServerRequestContext) async throws -> Response {
         let body = try await decode(CompletionRequest.self, request, context)
         let parameters = try generateParameters(body.fields, chat: false)
+        let prompts = try promptTokens(body.prompt)
+        let n = body.n ?? 1
+        guard (1...16).contains(n) else { throw APIError.badRequest("n must be between 1 and 16, found \(n)", param: "n") }
+        if let k = body.logprobs, !(0...20).contains(k) {
+            throw APIError.badRequest("logprobs must be between 0 and 20, found \(k)", param: "logprobs")
+        }
+        let echo = body.echo ?? false
         let id = "cmpl-" + UUID().uuidString.lowercased()
-        let stream = engine.generate(prompt: body.prompt.text, parameters: parameters)
         if body.fields.stream == true {
+            guard prompts.count == 1, n == 1, body.logprobs == nil, !echo, parameters.maxNewTokens > 0 else {
+                throw APIError.badRequest("stream supports one prompt with n = 1, no echo and no logprobs", param: "stream")
+            }
+            let stream = engine.generate(promptTokens: prompts[0], parameters: parameters)
             return eventStream(stream) { _, event in
                 switch event {
                 case let .chunk(text):
@@ -38,10 +55,113 @@ struct CompletionsController<Engine: TextEngine> {
                 }
             }
         }
-        let (text, info) = try await collect(stream)
-        return try json(CompletionResponse(id: id, object: "text_completion", created: now(), model: engine.modelID,
-                                           choices: [.init(text: text, index: 0, finish_reason: info.stopReason.openAIName)],
-                                           usage: usage(info)))
+        // Every (prompt, sample) pair runs at once, so the engine decodes them in shared batched steps.
+        let runs = prompts.indices.flatMap { p in (0..<n).map { (prompt: p, sample: $0) } }
+        let results = try await withThrowingTaskGroup(of: (Int, String, GenerationInfo?).self) { group in
+            for (i, run) in runs.enumerated() {
+                var p = parameters
+                p.sampling.seed = p.sampling.seed.map { $0 &+ UInt64(run.sample) }
+                let tokens = prompts[run.prompt]
+                group.addTask {
+                    guard p.maxNewTokens > 0 else { return (i, "", nil) }
+                    let (text, info) = try await collect(engine.generate(promptTokens: tokens, parameters: p))
+                    return (i, text, info)
+                }
+            }
+            var out = [(String, GenerationInfo?)](repeating: ("", nil), count: runs.count)
+            for try await (i, text, info) in group { out[i] = (text, info) }
+            return out
+        }
+        var choices: [CompletionResponse.Choice] = []
+        for (i, run) in runs.enumerated() {
+            let prompt = prompts[run.prompt]
+            let (text, info) = results[i]
+            var choice = CompletionResponse.Choice(text: (echo ? decodeLossy(prompt) : "") + text, index: i,
+                                                   finish_reason: (info?.stopReason ?? .length).openAIName)
+            if let k = body.logprobs {
+                choice.logprobs = try await logprobs(prompt: prompt, generated: info?.tokenIDs ?? [], echo: echo, top: k)
+            }
+            choices.append(choice)
+        }
+        let promptCount = prompts.reduce(0) { $0 + $1.count }
+        let completionCount = results.reduce(0) { $0 + ($1.1?.generatedTokens ?? 0) }
+        return try json(CompletionResponse(id: id, object: "text_completion", created: now(), model: engine.modelID, choices: choices,
+                                           usage: Usage(prompt_tokens: promptCount, completion_tokens: completionCount,
+                                                        total_tokens: promptCount + completionCount)))
+    }
+
+    /// The prompts of a request as token ids, each checked against the vocabulary.
+    func promptTokens(_ input: PromptInput) throws -> [[Int]] {
+        let lists: [[Int]]
+        switch input {
+        case let .texts(texts): lists = texts.map { TextGenerator.promptTokens($0, engine.tokenizer) }
+        case let .tokens(ids): lists = ids
+        }
+        guard !lists.isEmpty, lists.count <= 64 else { throw APIError.badRequest("prompt must hold 1 to 64 prompts", param: "prompt") }
+        let vocabulary = engine.tokenizer.vocabularySize
+        for (i, list) in lists.enumerated() {
+            guard !list.isEmpty else { throw APIError.badRequest("prompt \(i) has no tokens", param: "prompt") }
+            if let bad = list.first(where: { !(0..<vocabulary).contains($0) }) {
+                throw APIError.badRequest("prompt \(i) has token id \(bad), outside 0..<\(vocabulary)", param: "prompt")
+            }
+        }
+        return lists
+    }
+
+    /// The `logprobs` object: every echoed prompt token (the first has no prediction) and every generated token.
+    func logprobs(prompt: [Int], generated: [Int], echo: Bool, top: Int) async throws -> CompletionLogprobs {
+        let scores = try await engine.score(prompt + generated, top: top)
+        let shown = echo ? Array(scores.indices) : Array(prompt.count..<scores.count)
+        var out = CompletionLogprobs(tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [])
+        var offset = 0
+        let all = prompt + generated
+        for position in shown {
+            let piece = decodeLossy([all[position]])
+            out.tokens.append(piece)
+            out.text_offset.append(offset)
+            offset += piece.count
+            guard let score = scores[position] else {
+                out.token_logprobs.append(nil)
+                out.top_logprobs.append(nil)
+                continue
+            }
+            out.token_logprobs.append(score.logprob)
+            var alternatives: [String: Double] = [:]
+            for a in score.top { alternatives[decodeLossy([a.token]), default: -.infinity] = max(alternatives[decodeLossy([a.token])] ?? -.infinity, a.logprob) }
+            out.top_logprobs.append(alternatives)
+        }
+        return out
+    }
+
+    /// Text of token ids, with U+FFFD for bytes that are not whole UTF-8 characters.
+    func decodeLossy(_ ids: [Int]) -> String {
+        String(decoding: ids.flatMap { engine.tokenizer.tokenBytes($0) ?? [] }, as: UTF8.self)
+    }
+
+    // MARK: Tokenizer endpoints (lm-evaluation-harness's remote tokenizer, llama.cpp's names)
+
+    func tokenize(_ request: Request, context: ServerRequestContext) async throws -> Response {
+        let body = try await decode(TokenizeRequest.self, request, context)
+        guard let text = body.prompt ?? body.content else { throw APIError.badRequest("missing field 'prompt'", param: "prompt") }
+        return try json(["tokens": engine.tokenizer.encode(text)])
+    }
+
+    func detokenize(_ request: Request, context: ServerRequestContext) async throws -> Response {
+        let body = try await decode(DetokenizeRequest.self, request, context)
+        let vocabulary = engine.tokenizer.vocabularySize
+        if let bad = body.tokens.first(where: { !(0..<vocabulary).contains($0) }) {
+            throw APIError.badRequest("token id \(bad) is outside 0..<\(vocabulary)", param: "tokens")
+        }
+        let text = decodeLossy(body.tokens)
+        return try json(["prompt": text, "content": text])
+    }
+
+    func tokenizerInfo() throws -> Response {
+        // World's end-of-text id 0 has no text; the G1 chat format as a Jinja template.
+        let template = "{% for message in messages %}{{ message['role'] | capitalize }}: {{ message['content'] }}\n\n{% endfor %}"
+            + "{% if add_generation_prompt %}Assistant:{% endif %}"
+        return try json(TokenizerInfo(eos_token: "", bos_token: "", pad_token: "", eos_token_id: engine.tokenizer.endOfTextToken,
+                             vocab_size: engine.tokenizer.vocabularySize, chat_template: template))
     }
 
     // MARK: /v1/chat/completions

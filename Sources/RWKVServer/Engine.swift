@@ -11,8 +11,20 @@ import RWKV
 public protocol TextEngine: Sendable {
     /// The id reported by `/v1/models` and in responses.
     var modelID: String { get }
+    /// The model's tokenizer (prompts as ids, `/tokenize`, logprob token strings).
+    var tokenizer: any Tokenizer { get }
+    /// Generates a continuation of the prompt tokens.
+    func generate(promptTokens: [Int], parameters: GenerateParameters) -> AsyncThrowingStream<Generation, Error>
+    /// Log-probabilities of `tokens[1...]` with the `top` likeliest tokens at each position (`RWKVModel.score`).
+    func score(_ tokens: [Int], top: Int) async throws -> [TokenScore?]
+}
+
+extension TextEngine {
     /// Prompt length in tokens (for `usage`).
-    func tokenCount(_ text: String) -> Int
-    /// Generates a continuation of `prompt`.
-    func generate(prompt: String, parameters: GenerateParameters) -> AsyncThrowingStream<Generation, Error>
+    public func tokenCount(_ text: String) -> Int { tokenizer.encode(text).count }
+
+    /// Generates a continuation of a text prompt.
+    public func generate(prompt: String, parameters: GenerateParameters) -> AsyncThrowingStream<Generation, Error> {
+        generate(promptTokens: TextGenerator.promptTokens(prompt, tokenizer), parameters: parameters)
+    }
 }

@@ -15,18 +15,18 @@ struct StopSequences: Decodable, Sendable {
     }
 }
 
-/// `prompt` may be a string or an array with one string.
-struct PromptText: Decodable, Sendable {
-    var text: String
+/// `prompt`: a string, a list of strings, a list of token ids, or a list of token-id lists (one choice each).
+enum PromptInput: Decodable, Sendable {
+    case texts([String])
+    case tokens([[Int]])
 
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let one = try? c.decode(String.self) { text = one; return }
-        let many = try c.decode([String].self)
-        guard many.count == 1 else {
-            throw DecodingError.dataCorruptedError(in: c, debugDescription: "prompt arrays must hold exactly one string (batch prompts are not supported)")
-        }
-        text = many[0]
+        if let one = try? c.decode(String.self) { self = .texts([one]); return }
+        if let many = try? c.decode([String].self) { self = .texts(many); return }
+        if let ids = try? c.decode([Int].self) { self = .tokens([ids]); return }
+        if let lists = try? c.decode([[Int]].self) { self = .tokens(lists); return }
+        throw DecodingError.dataCorruptedError(in: c, debugDescription: "prompt must be a string, a list of strings, a list of token ids or a list of token-id lists")
     }
 }
 
@@ -47,17 +47,46 @@ struct SamplingFields: Decodable, Sendable {
 
 struct CompletionRequest: Decodable, Sendable {
     var model: String?
-    var prompt: PromptText
+    var prompt: PromptInput
+    var n: Int?
+    var echo: Bool?
+    var logprobs: Int?
     var fields: SamplingFields
 
-    enum CodingKeys: String, CodingKey { case model, prompt }
+    enum CodingKeys: String, CodingKey { case model, prompt, n, echo, logprobs }
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         model = try c.decodeIfPresent(String.self, forKey: .model)
-        prompt = try c.decode(PromptText.self, forKey: .prompt)
+        prompt = try c.decode(PromptInput.self, forKey: .prompt)
+        n = try c.decodeIfPresent(Int.self, forKey: .n)
+        echo = try c.decodeIfPresent(Bool.self, forKey: .echo)
+        logprobs = try c.decodeIfPresent(Int.self, forKey: .logprobs)
         fields = try SamplingFields(from: decoder)
     }
+}
+
+/// The legacy completions `logprobs` object.
+struct CompletionLogprobs: Codable, Sendable {
+    var tokens: [String]
+    var token_logprobs: [Double?]
+    var top_logprobs: [[String: Double]?]
+    var text_offset: [Int]
+}
+
+struct TokenizeRequest: Decodable, Sendable {
+    var prompt: String?
+    var content: String?
+    var add_special_tokens: Bool?
+}
+
+struct TokenizerInfo: Encodable, Sendable {
+    var eos_token: String, bos_token: String, pad_token: String
+    var eos_token_id: Int?, vocab_size: Int, chat_template: String
+}
+
+struct DetokenizeRequest: Decodable, Sendable {
+    var tokens: [Int]
 }
 
 struct ChatRequest: Decodable, Sendable {
@@ -90,6 +119,7 @@ struct CompletionResponse: Codable, Sendable {
     struct Choice: Codable, Sendable {
         var text: String
         var index: Int
+        var logprobs: CompletionLogprobs? = nil
         var finish_reason: String?
     }
 

@@ -1,7 +1,8 @@
 // The OpenAI-compatible HTTP server: `buildApplication` + `buildRouter`, in Hummingbird's shape.
 //
 // Routes: GET /v1/models, POST /v1/completions, POST /v1/chat/completions (both with
-// `"stream": true` as server-sent events ending in `data: [DONE]`), GET /health.
+// `"stream": true` as server-sent events ending in `data: [DONE]`), GET /health, and the tokenizer routes
+// POST /tokenize, POST /detokenize, GET /tokenizer_info (at the root and under /v1).
 // Errors are OpenAI-style JSON: {"error": {"message", "type", "param", "code"}} with a 4xx status.
 
 import Foundation
@@ -37,7 +38,10 @@ public func buildRouter(engine: some TextEngine, configuration: ServerConfigurat
     let router = Router(context: ServerRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
     router.get("health") { _, _ in "ok" }
-    CompletionsController(engine: engine, configuration: configuration).addRoutes(to: router.group("v1"))
+    let controller = CompletionsController(engine: engine, configuration: configuration)
+    controller.addRoutes(to: router.group("v1"))
+    controller.addTokenizerRoutes(to: router.group(""))
+    controller.addTokenizerRoutes(to: router.group("v1"))
     return router
 }
 

@@ -35,13 +35,19 @@ public struct GenerationInfo: Sendable, Codable, Equatable {
     public var prefillSeconds: Double
     public var decodeSeconds: Double
     public var stopReason: StopReason
+    /// The generated token ids (not part of the JSON form; the server scores them for `logprobs`).
+    public var tokenIDs: [Int] = []
 
-    public init(promptTokens: Int, generatedTokens: Int, prefillSeconds: Double, decodeSeconds: Double, stopReason: StopReason) {
+    enum CodingKeys: String, CodingKey { case promptTokens, generatedTokens, prefillSeconds, decodeSeconds, stopReason }
+
+    public init(promptTokens: Int, generatedTokens: Int, prefillSeconds: Double, decodeSeconds: Double, stopReason: StopReason,
+                tokenIDs: [Int] = []) {
         self.promptTokens = promptTokens
         self.generatedTokens = generatedTokens
         self.prefillSeconds = prefillSeconds
         self.decodeSeconds = decodeSeconds
         self.stopReason = stopReason
+        self.tokenIDs = tokenIDs
     }
 
     public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens) / prefillSeconds : 0 }
@@ -137,12 +143,24 @@ public struct TextGenerator {
 
     public init(model: RWKVModel, tokenizer: any Tokenizer, prompt: String, state: ModelState? = nil,
                 parameters: GenerateParameters) throws {
-        var ids = tokenizer.encode(prompt)
-        // An empty prompt starts a new document: World models mark that with the end-of-text token 0.
-        if ids.isEmpty, let eot = tokenizer.endOfTextToken { ids = [eot] }
-        tokens = try TokenGenerator(model: model, tokenizer: tokenizer, prompt: ids, state: state, parameters: parameters)
+        try self.init(model: model, tokenizer: tokenizer, promptTokens: TextGenerator.promptTokens(prompt, tokenizer),
+                      state: state, parameters: parameters)
+    }
+
+    /// From prompt token ids (e.g. an OpenAI request's `prompt: [1, 2, 3]`).
+    public init(model: RWKVModel, tokenizer: any Tokenizer, promptTokens: [Int], state: ModelState? = nil,
+                parameters: GenerateParameters) throws {
+        tokens = try TokenGenerator(model: model, tokenizer: tokenizer, prompt: promptTokens, state: state, parameters: parameters)
         decoder = StreamingDecoder(tokenizer: tokenizer)
         stops = StopStringMatcher(stopStrings: parameters.sampling.stopStrings)
+    }
+
+    /// The ids a text prompt is fed as: an empty prompt starts a new document, which World models mark
+    /// with the end-of-text token 0.
+    public static func promptTokens(_ prompt: String, _ tokenizer: any Tokenizer) -> [Int] {
+        let ids = tokenizer.encode(prompt)
+        if ids.isEmpty, let eot = tokenizer.endOfTextToken { return [eot] }
+        return ids
     }
 
     /// The next printable piece of text (possibly empty), or nil at the end.
