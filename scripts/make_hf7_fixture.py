@@ -4,8 +4,10 @@
 The official Hugging Face-format repositories (`RWKV/RWKV7-*-20260805`) hold `config.json`,
 `model.safetensors.index.json` and `model-0000N-of-0000M.safetensors`, with the tensor names and config
 keys of the transformers `Rwkv7ForCausalLM` (huggingface/transformers `src/transformers/models/rwkv7/`:
-modeling_rwkv7.py, configuration_rwkv7.py, convert_rwkv7_checkpoint_to_hf.py; issue #46983). That port keeps
-the reference parameter names, so official -> HF is a prefix rename with no transposes:
+modeling_rwkv7.py, configuration_rwkv7.py, convert_rwkv7_checkpoint_to_hf.py; issue #46983). Its model page
+(docs/source/en/model_doc/rwkv7.md) says those repositories load into it with no conversion and that their
+config.json maps onto Rwkv7Config key for key. That port keeps the reference parameter names, so
+official -> HF is a prefix rename with no transposes:
 
   emb.weight                        -> rwkv7.emb.weight                        [V, C]
   blocks.{i}.<anything>             -> rwkv7.blocks.{i}.<anything>             same shape

@@ -3,8 +3,10 @@
 // Sources (read for facts only): huggingface/transformers `models/rwkv7` (modeling_rwkv7.py,
 // configuration_rwkv7.py, convert_rwkv7_checkpoint_to_hf.py; issue #46983) keeps the reference names under
 // `rwkv7.` with `head.weight` at the top, same shapes, no transposes, layer-0 v0/v1/v2 kept, ln_x a
-// GroupNorm(H, C) — a prefix rename, which is what the committed fixture uses. Earlier candidate ports differ
-// and are accepted too, since names tell them apart:
+// GroupNorm(H, C) — a prefix rename, which is what the committed fixture uses. Its model page
+// (docs/source/en/model_doc/rwkv7.md) says the `RWKV/RWKV7-*-20260805` repositories load into it unconverted
+// and their config.json maps onto Rwkv7Config key for key. Other candidate ports differ and are accepted too,
+// since names tell them apart:
 //   rwkv-rs/transformers-rwkv: `rwkv7.embeddings.weight` or a `model.` base prefix (`model.blocks.N…`), LoRA
 //     factors as nn.Linear `att.w1.weight` [D,C] / `att.w2.weight` [C,D] (transposed back here), layer-0 v*
 //     dropped, optionally `embedding_layer_norm_fused` (ln0 folded into emb: refused, pip cannot express it);
@@ -13,8 +15,8 @@
 //     `model.layers.N.{input_layernorm, post_attention_layernorm, linear_attn.*, mlp.*}`, `model.norm`,
 //     `lm_head`; `linear_attn.{r,k,v,o}_proj` and `g_norm` as fla, vectors stored as [C], no transposes.
 // A missing `head.weight` is the embedding when `config.tie_word_embeddings` is true (tied weights are saved once).
-// Uncertain: which of these the 20260805 repositories use (none could be downloaded here); their GroupNorm
-// eps is head_dim × norm_eps, equal to pip's fixed 64e-5 only for head size 64.
+// Uncertain: no 20260805 file could be downloaded here to confirm the names. transformers' GroupNorm eps is
+// head_dim × norm_eps, equal to pip's fixed 64e-5 (what we compute) only for head size 64, as in all of them.
 
 /// Names that only the Hugging Face RWKV-7 layouts use.
 enum HFRWKV7Names {

@@ -48,11 +48,13 @@ enum ShardedSafetensors {
         let weightMap = try readWeightMap(path: path)
         let directory = parentDirectory(path)
         var tensors: [String: Tensor] = [:], metadata: [String: String] = [:]
-        for shard in Set(weightMap.values).sorted() {
+        let shards = Set(weightMap.values).sorted()
+        // Every shard must be there before any is mapped: a missing one is the error to report.
+        for shard in shards where !isRegularFile(join(directory, shard)) {
+            throw CheckpointError.inFile(path: path, .fileNotFound(path: join(directory, shard)))
+        }
+        for shard in shards {
             let shardPath = join(directory, shard)
-            guard isRegularFile(shardPath) else {
-                throw CheckpointError.inFile(path: path, .fileNotFound(path: shardPath))
-            }
             let part = try Checkpoint.loadSafetensorsFile(path: shardPath)
             for (name, tensor) in part.tensors {
                 guard let listed = weightMap[name] else {

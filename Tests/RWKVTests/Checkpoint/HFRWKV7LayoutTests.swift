@@ -6,7 +6,7 @@ import Testing
 @testable import RWKV
 
 @Suite struct HFRWKV7LayoutTests {
-    typealias Rename = (_ name: String, _ tensor: Tensor) throws -> (String, Tensor)?
+    typealias Rename = (String, Tensor) throws -> (String, Tensor)?
 
     static let official: [String: Tensor] = (try? Checkpoint.load(path: TestPaths.fixture("v7/v7-a.pth")).tensors) ?? [:]
     static let layer0Residual: Set = ["blocks.0.att.v0", "blocks.0.att.v1", "blocks.0.att.v2"]
@@ -49,7 +49,12 @@ import Testing
 
     @Test(arguments: [("rwkv-rs", true), ("chinoll", false), ("torchtitan", true)])
     func variantMapsToTheOfficialTensors(variant: String, dropsLayer0Residual: Bool) throws {
-        let rename: Rename = variant == "rwkv-rs" ? Self.rwkvRS : variant == "chinoll" ? Self.chinoll : Self.torchtitan
+        let rename: Rename
+        switch variant {
+        case "rwkv-rs": rename = Self.rwkvRS
+        case "chinoll": rename = Self.chinoll
+        default: rename = Self.torchtitan
+        }
         var foreign: [String: Tensor] = [:]
         for (name, t) in Self.official { if let r = try rename(name, t) { foreign[r.0] = r.1 } }
         #expect(WeightLayout.detect(foreign.keys) == .huggingFaceV7)
