@@ -1,7 +1,8 @@
 // CheckpointLoader: one-call loading and saving of checkpoints, with the format detected by content.
 //
 // `Checkpoint.load(path:)` maps the file and sniffs its first bytes: zip magic → PyTorch `.pth`,
-// a plausible 8-byte length followed by `{` → safetensors, `GGUF` → a clear "not supported yet".
+// a plausible 8-byte length followed by `{` → safetensors, `GGUF` → GGUF, a JSON object → a sharded
+// safetensors index. A directory is read as a Hugging Face model directory (ShardedSafetensors.swift).
 // Errors from the format readers come back wrapped in `CheckpointError.inFile(path:_:)`.
 // Saving picks the format from the destination's extension unless one is given.
 
@@ -36,16 +37,20 @@ public enum CheckpointFormat: String, Sendable, CaseIterable {
 }
 
 extension Checkpoint {
-    /// Loads a `.pth` or `.safetensors` checkpoint, detecting the format from the file's content.
+    /// Loads a `.pth`, `.safetensors` or `.gguf` checkpoint, detecting the format from the file's content;
+    /// or a Hugging Face model directory / its `model.safetensors.index.json` (every shard mapped).
     ///
-    /// The file is memory-mapped; contiguous tensors view the mapping directly, so loading costs
-    /// almost nothing until the weights are read.
+    /// Files are memory-mapped; contiguous tensors view the mapping directly, so loading costs
+    /// almost nothing until the weights are read. Tensor names come back as stored.
     /// ```swift
     /// let checkpoint = try Checkpoint.load(path: "RWKV-x070-World-0.1B.pth")
     /// print(checkpoint.tensors["emb.weight"]?.shape ?? [])   // [65536, 768]
+    /// let sharded = try Checkpoint.load(path: "RWKV7-1.5B-20260805")   // config.json + index + shards
     /// ```
     public static func load(path: String) throws -> Checkpoint {
+        if ShardedSafetensors.isDirectory(path) { return try ShardedSafetensors.loadDirectory(path) }
         let storage = try mapFile(path: path)
+        if isJSONObject(storage) { return try ShardedSafetensors.loadIndex(path: path) }
         let format = try detectFormat(storage, path: path)
         do {
             switch format {
@@ -83,6 +88,28 @@ extension Checkpoint {
         }
         // An empty zip (only an end record) or a pickle-only legacy file: say what we saw.
         throw CheckpointError.unknownFormat(path: path, firstBytes: Array(bytes.prefix(8)))
+    }
+
+    /// Loads a file that must be safetensors (a shard: never an index, so an index cannot name itself).
+    static func loadSafetensorsFile(path: String) throws -> Checkpoint {
+        let storage = try mapFile(path: path)
+        do {
+            guard try detectFormat(storage, path: path) == .safetensors else {
+                throw CheckpointError.unknownFormat(path: path, firstBytes: Array(storage.bytes.prefix(8)))
+            }
+            return try readSafetensors(from: storage)
+        } catch let error as CheckpointError {
+            if case .unknownFormat = error { throw error }
+            throw CheckpointError.inFile(path: path, error)
+        }
+    }
+
+    /// Whether the file starts (after blanks) with `{`: JSON, not a container format. A safetensors
+    /// length can start with that byte too, so callers check only once `detectFormat` has said no.
+    private static func isJSONObject(_ storage: ByteStorage) -> Bool {
+        guard (try? detectFormat(storage, path: "")) == nil else { return false }
+        let blanks: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
+        return storage.bytes.first { !blanks.contains($0) } == UInt8(ascii: "{")
     }
 
     /// Maps a file, turning `stat`/`open` failures into specific errors.

@@ -1,8 +1,9 @@
 // Other on-disk layouts of the same weights, mapped to the official names on load (spec §2.5, §3.4).
 //
 // Hugging Face `RWKV/v6-Finch-*-HF` files rename the tensors (`rwkv.blocks.N.attention.…`); fla-hub
-// RWKV-7 files rename them and store the low-rank factors transposed. Everything downstream (model
-// detection, `rwkv convert`) sees only the official layout.
+// RWKV-7 files rename them and store the low-rank factors transposed; Hugging Face RWKV-7 files
+// (`RWKV/RWKV7-*`, transformers `Rwkv7`) are mapped in HFRWKV7Layout.swift. Everything downstream (model
+// detection, `rwkv convert`) sees only the official layout. Layouts are told apart by tensor names only.
 
 import Foundation
 
@@ -11,14 +12,19 @@ public enum WeightLayout: String, Sendable {
     case official
     case huggingFaceV6 = "hf-v6"
     case flaV7 = "fla-v7"
+    case huggingFaceV7 = "hf-v7"
 
-    /// Guesses the layout from the tensor names.
+    /// Guesses the layout from the tensor names. `model.embeddings.weight` alone is fla's (the rwkv-rs
+    /// transformers port uses it too, with `model.blocks.`), and torchtitan's HF names share fla's
+    /// `model.layers.` prefix, so a name decides only when it belongs to one layout.
     public static func detect(_ names: some Sequence<String>) -> WeightLayout {
+        var fla = false
         for name in names {
             if name.hasPrefix("rwkv.blocks.") || name == "rwkv.embeddings.weight" { return .huggingFaceV6 }
-            if name.hasPrefix("model.layers.") || name == "model.embeddings.weight" { return .flaV7 }
+            if HFRWKV7Names.isHFRWKV7(name) { return .huggingFaceV7 }
+            if name.hasPrefix("model.layers.") || name == "model.embeddings.weight" { fla = true }
         }
-        return .official
+        return fla ? .flaV7 : .official
     }
 }
 
@@ -29,6 +35,7 @@ extension Checkpoint {
         case .official: return self
         case .huggingFaceV6: return Checkpoint(tensors: try mapHuggingFaceV6(tensors), metadata: metadata)
         case .flaV7: return Checkpoint(tensors: try mapFlaV7(tensors), metadata: metadata)
+        case .huggingFaceV7: return try mapHuggingFaceV7()
         }
     }
 }

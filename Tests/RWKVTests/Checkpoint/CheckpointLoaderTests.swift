@@ -53,7 +53,9 @@ import Testing
 
     @Test func directoryAndMissingFileAreNamed() throws {
         let dir = try TestPaths.temporaryDirectory().path
-        #expect(S.checkpointError { _ = try Checkpoint.load(path: dir) } == .notARegularFile(path: dir))
+        // A directory is read as a Hugging Face model directory; an empty one says what it lacks.
+        #expect(S.checkpointError { _ = try Checkpoint.load(path: dir) }
+                == .cannotRead(path: dir, reason: "a model directory needs model.safetensors.index.json or model.safetensors"))
         let missing = dir + "/nope.pth"
         #expect(S.checkpointError { _ = try Checkpoint.load(path: missing) } == .fileNotFound(path: missing))
     }

@@ -75,6 +75,8 @@ struct ParityCase: CustomTestStringConvertible, Sendable {
         // Other layouts of the same weights must give the same outputs as the official file.
         .fixture("v6", "v6-a-hf", model: "v6-a-hf.safetensors", reference: "v6-a.reference.safetensors"),
         .fixture("v7", "v7-a-fla", model: "v7-a-fla.safetensors", reference: "v7-a.reference.safetensors"),
+        // Hugging Face RWKV-7 directory: config.json + index + 3 shards (scripts/make_hf7_fixture.py).
+        .fixture("v7", "v7-a-hf", model: "v7-a-hf", reference: "v7-a.reference.safetensors"),
     ]
 
     /// The trained tiny models of `../shared/data` (their references are committed).
