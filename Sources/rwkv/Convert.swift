@@ -30,7 +30,7 @@ struct Convert: ParsableCommand {
         }
     }
 
-    @Argument(help: "Input checkpoint (.pth or .safetensors; format detected from content).")
+    @Argument(help: "Input checkpoint: .pth, .safetensors, .gguf, or a Hugging Face model directory / shard index (format detected from content).")
     var input: String
 
     @Argument(help: "Output path ending in .pth or .safetensors.")
