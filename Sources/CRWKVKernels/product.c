@@ -5,7 +5,7 @@
 // accumulators (`dot_plain`, `dot_blocks`). A few tokens (batched decode): W is decoded to fp32 once
 // per tile of TILE_ROWS rows × KC columns (L2-sized), then a 4-token × 3-row register block
 // (12 accumulators) runs over it in dot-product form. Many tokens (prefill) are a GEMM: W is decoded
-// into packed panels of 16 rows × KC_PACKED columns (column-major inside the panel, L1-sized) and a
+// into packed panels of 16 rows × KC_PACKED columns (column-major inside the panel, 32 KB) and a
 // 6-token × 16-row outer-product micro-kernel (12 accumulators, per column 2 panel loads and 6
 // broadcasts: 15 registers, so nothing spills) runs over it. In every case each (token, row) sum has one accumulator lane and a fixed
 // order (columns in order inside a chunk, chunks added in order), so results do not depend on how
@@ -17,7 +17,7 @@
 #if defined(__x86_64__)
 #include <stdlib.h>
 
-enum { TILE_ROWS = 32, KC = 512, PANEL = RWKV_PANEL_ROWS, KC_PACKED = 256, MR = 6 };
+enum { TILE_ROWS = 32, KC = 512, PANEL = RWKV_PANEL_ROWS, KC_PACKED = 512, MR = 6 };
 
 // MARK: Decoding
 

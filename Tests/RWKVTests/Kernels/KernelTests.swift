@@ -81,7 +81,7 @@ import Testing
                     s1.withUnsafeMutableBufferPointer { s in o1.withUnsafeMutableBufferPointer { wkv6(p, state: s, out: $0, path: path) } }
                     s2.withUnsafeMutableBufferPointer { s in o2.withUnsafeMutableBufferPointer { wkv6Reference(p, state: s, out: $0) } }
                 } }
-            } }
+            } } }
             #expect(Self.maxRelativeDifference(o1, o2) < 1e-5, "\(path)")
             #expect(Self.maxRelativeDifference(s1, s2) < 1e-5, "\(path)")
         }
