@@ -1,13 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release builds need AVX2/FMA/F16C code generation on x86_64 (see docs/performance.md):
-// without it `addingProduct` becomes a libcall per lane and fp16 loads convert element by element.
-let kernelFlags: [SwiftSetting] = [
-    .unsafeFlags(["-Xcc", "-march=x86-64-v3"], .when(platforms: [.linux])),
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
-]
-
+// No compiler flags anywhere (SwiftPM refuses unsafeFlags in a dependency, and the root build should
+// be exactly what a dependent gets): the hot kernels are C functions in CRWKVKernels that carry their
+// own AVX2/FMA/F16C target attributes and are chosen at run time (docs/performance.md).
 let package = Package(
     name: "swift-rwkv",
     platforms: [.macOS(.v14)],
@@ -22,15 +18,15 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
+        .target(name: "CRWKVKernels"),
         .target(
             name: "RWKV",
-            resources: [.copy("Resources/rwkv_vocab_v20230424.txt"), .copy("Resources/LICENSE-rwkv-vocab.txt")],
-            swiftSettings: kernelFlags
+            dependencies: ["CRWKVKernels"],
+            resources: [.copy("Resources/rwkv_vocab_v20230424.txt"), .copy("Resources/LICENSE-rwkv-vocab.txt")]
         ),
         .target(
             name: "RWKVServer",
-            dependencies: ["RWKV", .product(name: "Hummingbird", package: "hummingbird")],
-            swiftSettings: kernelFlags
+            dependencies: ["RWKV", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         .target(
             name: "RWKVHub",
@@ -38,13 +34,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "rwkv",
-            dependencies: ["RWKV", "RWKVServer", "RWKVHub", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: kernelFlags
+            dependencies: ["RWKV", "RWKVServer", "RWKVHub", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "RWKVTests",
-            dependencies: ["RWKV"],
-            swiftSettings: kernelFlags
+            dependencies: ["RWKV"]
         ),
         .testTarget(
             name: "RWKVHubTests",
@@ -56,8 +50,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RWKVServerTests",
-            dependencies: ["RWKVServer", .product(name: "HummingbirdTesting", package: "hummingbird")],
-            swiftSettings: kernelFlags
+            dependencies: ["RWKVServer", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
     ]
 )

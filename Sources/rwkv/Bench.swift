@@ -65,7 +65,7 @@ struct Bench: ParsableCommand {
     }
 
     struct Report: Encodable {
-        var model: String, weights: String, threads: Int, repetitions: Int
+        var model: String, weights: String, kernels: String, threads: Int, repetitions: Int
         var promptTokens: Int, decodeTokens: Int
         var loadSeconds: Double
         var prefillTokensPerSecond: Stats, decodeTokensPerSecond: Stats
@@ -78,6 +78,7 @@ struct Bench: ParsableCommand {
         if kernels {
             let speeds = try measureKernels(threads: threads, tokens: prompt)
             if json { try printJSON(speeds); return }
+            print("kernels: \(KernelPath.automatic.rawValue) (RWKV_PORTABLE_KERNELS=1 forces the Swift path)")
             for s in speeds {
                 print(String(format: "%@ %d×%d × %d tokens, %d threads: %.1f GB/s, %.1f GFLOP/s", s.format, s.rows, s.cols,
                              s.tokens, s.threads, s.gigabytesPerSecond, s.gigaflopsPerSecond))
@@ -111,7 +112,7 @@ struct Bench: ParsableCommand {
         let bytesPerToken = rwkv.streamedBytesPerToken
         let limit = bandwidth / Double(bytesPerToken)
         let decodeStats = Stats(decodeRates)
-        let report = Report(model: name, weights: format, threads: threads, repetitions: repetitions, promptTokens: prompt,
+        let report = Report(model: name, weights: format, kernels: KernelPath.automatic.rawValue, threads: threads, repetitions: repetitions, promptTokens: prompt,
                             decodeTokens: decode, loadSeconds: loadSeconds, prefillTokensPerSecond: Stats(prefillRates),
                             decodeTokensPerSecond: decodeStats, peakRSSBytes: peak, weightBytesPerToken: bytesPerToken,
                             readBandwidthBytesPerSecond: bandwidth, decodeLimitTokensPerSecond: limit,
@@ -140,7 +141,7 @@ struct Bench: ParsableCommand {
 
     private func printText(_ r: Report) {
         func rate(_ s: Stats) -> String { String(format: "%.1f tok/s (min %.1f, max %.1f)", s.median, s.min, s.max) }
-        print("model \(r.model), weights \(r.weights), \(r.threads) threads, \(r.repetitions) repetitions, load \(String(format: "%.1f", r.loadSeconds)) s")
+        print("model \(r.model), weights \(r.weights), \(r.kernels) kernels, \(r.threads) threads, \(r.repetitions) repetitions, load \(String(format: "%.1f", r.loadSeconds)) s")
         print("prefill pp\(r.promptTokens): \(rate(r.prefillTokensPerSecond))")
         print("decode tg\(r.decodeTokens):  \(rate(r.decodeTokensPerSecond))")
         print(String(format: "weights per token %.1f MB, read bandwidth %.1f GB/s → limit %.1f tok/s, decode at %.2f of it",

@@ -5,6 +5,7 @@
 // sizes. Fast versions use SIMD8 with several accumulators and split rows over threads when the matrix
 // is large enough to pay for the hand-off. Kernels know nothing about RWKV.
 
+import CRWKVKernels
 import Dispatch
 
 /// A dense fp32 matrix, row-major: element (r, c) is `data[r * cols + c]`.
@@ -102,12 +103,19 @@ public func linearReference(_ w: Matrix, _ x: UnsafeBufferPointer<Float>, tokens
 ///
 /// One token is a matrix-vector product (memory-bound: stream W once). For several tokens each
 /// weight row is read once and applied to four tokens at a time, so W streams T/4 times, not T.
-public func linear(_ w: Matrix, _ x: UnsafeBufferPointer<Float>, tokens: Int, into y: UnsafeMutableBufferPointer<Float>) {
+public func linear(_ w: Matrix, _ x: UnsafeBufferPointer<Float>, tokens: Int, into y: UnsafeMutableBufferPointer<Float>,
+                   path: KernelPath = .automatic) {
     let rows = w.rows, cols = w.cols
     guard let xb = x.baseAddress, let yb = y.baseAddress else { return }
     w.data.withUnsafeBufferPointer { wbuf in
         guard let wb = wbuf.baseAddress else { return }
         let parts = rows * cols * tokens >= parallelThreshold ? KernelThreads.count : 1
+        if path == .native {
+            parallelFor(rows, parts: parts) { range in
+                rwkv_product_rows(Int32(RWKV_FORMAT_F32), wb, 4 * cols, rows, cols, xb, tokens, yb, range.lowerBound, range.upperBound)
+            }
+            return
+        }
         parallelFor(rows, parts: parts) { range in
             var t = 0
             while t + 4 <= tokens {
@@ -161,7 +169,8 @@ public func vecmatReference(_ x: UnsafeBufferPointer<Float>, _ a: Matrix, tokens
 }
 
 /// Y[t, j] = Σ_i X[t, i] · A[i, j]: accumulates rows of A scaled by x_i (contiguous SIMD axpy).
-public func vecmat(_ x: UnsafeBufferPointer<Float>, _ a: Matrix, tokens: Int, into y: UnsafeMutableBufferPointer<Float>) {
+public func vecmat(_ x: UnsafeBufferPointer<Float>, _ a: Matrix, tokens: Int, into y: UnsafeMutableBufferPointer<Float>,
+                   path: KernelPath = .automatic) {
     let n = a.rows, m = a.cols
     guard let xb = x.baseAddress, let yb = y.baseAddress else { return }
     a.data.withUnsafeBufferPointer { abuf in
@@ -174,6 +183,11 @@ public func vecmat(_ x: UnsafeBufferPointer<Float>, _ a: Matrix, tokens: Int, in
             return
         }
         let parts = n * m * tokens >= parallelThreshold ? KernelThreads.count : 1
+        if path == .native {
+            // Y (T × m) = X (T × n) · A (n × m), rows of Y split over threads.
+            parallelFor(tokens, parts: parts) { range in rwkv_gemm_rows(xb, ab, yb, range.lowerBound, range.upperBound, m, n, 0) }
+            return
+        }
         parallelFor(tokens, parts: parts) { range in
             for t in range {
                 let yt = yb + t * m
@@ -198,9 +212,14 @@ public func vecmat(_ x: UnsafeBufferPointer<Float>, _ a: Matrix, tokens: Int, in
 }
 
 extension SIMD8 where Scalar == Float {
-    /// self += a * b, fused (needs an FMA target; see Package.swift).
+    /// self += a * b. Fused on arm64; on x86_64 the package is built without FMA code generation,
+    /// where `addingProduct` is a libcall per lane, so the portable path multiplies, then adds.
     @inline(__always)
     mutating func addProduct(_ a: SIMD8<Float>, _ b: SIMD8<Float>) {
+        #if arch(x86_64)
+        self += a * b
+        #else
         self = self.addingProduct(a, b)
+        #endif
     }
 }

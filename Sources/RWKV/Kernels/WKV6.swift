@@ -5,6 +5,8 @@
 //   S_ij ← w_i · S_ij + k_i · v_j
 // r, w, k, v are (T, C), u is (C) (the "time_faaaa" bonus). Heads are independent: threads split by head.
 
+import CRWKVKernels
+
 /// Shapes and buffers of one WKV5/6 call.
 public struct WKV6Inputs {
     public var tokens: Int, heads: Int, headSize: Int
@@ -38,7 +40,8 @@ public func wkv6Reference(_ p: WKV6Inputs, state: UnsafeMutableBufferPointer<Flo
 }
 
 /// The WKV5/6 recurrence, SIMD8 over the value index (N a multiple of 8; otherwise the reference runs).
-public func wkv6(_ p: WKV6Inputs, state: UnsafeMutableBufferPointer<Float>, out: UnsafeMutableBufferPointer<Float>) {
+public func wkv6(_ p: WKV6Inputs, state: UnsafeMutableBufferPointer<Float>, out: UnsafeMutableBufferPointer<Float>,
+                 path: KernelPath = .automatic) {
     let n = p.headSize
     guard n % 8 == 0, let sb = state.baseAddress, let ob = out.baseAddress,
           let rb = p.r.baseAddress, let wb = p.w.baseAddress, let kb = p.k.baseAddress,
@@ -48,6 +51,12 @@ public func wkv6(_ p: WKV6Inputs, state: UnsafeMutableBufferPointer<Float>, out:
     }
     let c = p.heads * n
     let parts = p.tokens * p.heads * n * n >= parallelThreshold / 4 ? KernelThreads.count : 1
+    if path == .native {
+        parallelFor(p.heads, parts: parts) { h in
+            rwkv_wkv6_heads(p.tokens, p.heads, n, rb, wb, kb, vb, ub, sb, ob, h.lowerBound, h.upperBound)
+        }
+        return
+    }
     parallelFor(p.heads, parts: parts) { heads in
         for t in 0..<p.tokens {
             for h in heads {

@@ -6,6 +6,8 @@
 //   out_i  = Σ_j S_ij · r_j
 // All inputs are (T, C) with C = H·N, head-major. Heads are independent, so threads split by head.
 
+import CRWKVKernels
+
 /// Shapes and buffers of one WKV7 call.
 public struct WKV7Inputs {
     public var tokens: Int, heads: Int, headSize: Int
@@ -41,7 +43,8 @@ public func wkv7Reference(_ p: WKV7Inputs, state: UnsafeMutableBufferPointer<Flo
 }
 
 /// The WKV7 recurrence with SIMD8 rows (N a multiple of 8; other sizes fall back to the reference).
-public func wkv7(_ p: WKV7Inputs, state: UnsafeMutableBufferPointer<Float>, out: UnsafeMutableBufferPointer<Float>) {
+public func wkv7(_ p: WKV7Inputs, state: UnsafeMutableBufferPointer<Float>, out: UnsafeMutableBufferPointer<Float>,
+                 path: KernelPath = .automatic) {
     let n = p.headSize
     guard n % 8 == 0, let sb = state.baseAddress, let ob = out.baseAddress,
           let rb = p.r.baseAddress, let wb = p.w.baseAddress, let kb = p.k.baseAddress,
@@ -51,6 +54,12 @@ public func wkv7(_ p: WKV7Inputs, state: UnsafeMutableBufferPointer<Float>, out:
     }
     let c = p.heads * n
     let parts = p.tokens * p.heads * n * n >= parallelThreshold / 4 ? KernelThreads.count : 1
+    if path == .native {
+        parallelFor(p.heads, parts: parts) { h in
+            rwkv_wkv7_heads(p.tokens, p.heads, n, rb, wb, kb, vb, ab, bb, sb, ob, h.lowerBound, h.upperBound)
+        }
+        return
+    }
     parallelFor(p.heads, parts: parts) { heads in
         for t in 0..<p.tokens {
             for h in heads {

@@ -25,8 +25,10 @@ extension WeightDecoder {
 
 // MARK: Half-precision helpers
 
-#if arch(arm64) || (arch(x86_64) && !os(macOS))
-/// fp16 bits → Float through the hardware conversion (F16C `vcvtph2ps` on x86_64).
+// x86_64 is built without F16C code generation (the C kernels carry their own), where `Float16`
+// conversions are a libcall per element: the portable path there uses the integer decode.
+#if arch(arm64)
+/// fp16 bits → Float through the hardware conversion.
 @inline(__always)
 func halfToFloat(_ bits: UInt16) -> Float { Float(Float16(bitPattern: bits)) }
 
@@ -36,7 +38,6 @@ func decodeHalf8(_ p: UnsafeRawPointer, _ byteOffset: Int) -> SIMD8<Float> {
     SIMD8<Float>(p.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Float16>.self))
 }
 #else
-// macOS x86_64 has no `Float16`: use the integer decode.
 @inline(__always)
 func halfToFloat(_ bits: UInt16) -> Float { halfBitsToFloat(bits) }
 
@@ -131,10 +132,10 @@ enum DecodeQ8_0: WeightDecoder {
             let block = row + b * blockBytes, o = 128 * b
             var s = quants8(block, 2) * rx.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
             var u = quants8(block, 10) * rx.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self)
-            s = s.addingProduct(quants8(block, 18), rx.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self))
-            u = u.addingProduct(quants8(block, 26), rx.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self))
+            s.addProduct(quants8(block, 18), rx.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self))
+            u.addProduct(quants8(block, 26), rx.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self))
             let d = SIMD8<Float>(repeating: halfToFloat(block.loadUnaligned(as: UInt16.self)))
-            if b & 1 == 0 { acc0 = acc0.addingProduct(s + u, d) } else { acc1 = acc1.addingProduct(s + u, d) }
+            if b & 1 == 0 { acc0.addProduct(s + u, d) } else { acc1.addProduct(s + u, d) }
             b += 1
         }
         return (acc0 + acc1).sum()
@@ -187,11 +188,12 @@ enum DecodeQ4_0: WeightDecoder {
             let x3 = rx.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self)
             var s = SIMD8<Float>(lo & 15) * x0
             var u = SIMD8<Float>(hi & 15) * x1
-            s = s.addingProduct(SIMD8<Float>(lo &>> 4), x2)
-            u = u.addingProduct(SIMD8<Float>(hi &>> 4), x3)
-            s = (s + u).addingProduct((x0 + x1) + (x2 + x3), minus8)
+            s.addProduct(SIMD8<Float>(lo &>> 4), x2)
+            u.addProduct(SIMD8<Float>(hi &>> 4), x3)
+            s += u
+            s.addProduct((x0 + x1) + (x2 + x3), minus8)
             let d = SIMD8<Float>(repeating: halfToFloat(block.loadUnaligned(as: UInt16.self)))
-            if b & 1 == 0 { acc0 = acc0.addingProduct(s, d) } else { acc1 = acc1.addingProduct(s, d) }
+            if b & 1 == 0 { acc0.addProduct(s, d) } else { acc1.addProduct(s, d) }
             b += 1
         }
         return (acc0 + acc1).sum()

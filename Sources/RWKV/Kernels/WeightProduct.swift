@@ -6,18 +6,32 @@
 // and used for four tokens; rows are walked in small tiles, each applied to all tokens, so W streams
 // from memory once per call and both the tile and four activation rows stay in cache. From 16 tokens
 // on, a tile is first decoded to fp32 scratch so the decode cost is paid once, not per token group. Threads split rows and never share an output.
-// `applyReference` is the scalar twin: same decoded values, plain left-to-right sums.
+// `applyReference` is the scalar twin: same decoded values, plain left-to-right sums. On CPUs with
+// AVX2/FMA/F16C the same products run in C (`rwkv_product_rows`, Sources/CRWKVKernels/product.c);
+// the Swift code below is the portable path.
+
+import CRWKVKernels
 
 extension WeightMatrix {
     /// Y[t, r] = Σ_c W[r, c] · X[t, c] for `tokens` rows of X (tokens × cols) into Y (tokens × rows).
     /// `threads` defaults to `KernelThreads.count`; small products stay on the calling thread.
     public func apply(_ x: UnsafeBufferPointer<Float>, tokens: Int, into y: UnsafeMutableBufferPointer<Float>,
-                      threads: Int = KernelThreads.count) {
+                      threads: Int = KernelThreads.count, path: KernelPath = .automatic) {
         assert(x.count >= tokens * cols && y.count >= tokens * rows, "apply: buffers smaller than tokens × matrix sides")
         guard let xb = x.baseAddress, let yb = y.baseAddress, rows > 0 else { return }
         if tokens >= blasMinimumTokens, applyBLAS(xb, tokens: tokens, into: yb, threads: threads) { return }
         let shape = ProductShape(base: baseAddress, rowBytes: rowBytes, rows: rows, cols: cols, tokens: tokens, x: xb, y: yb)
         let parts = rows * cols * tokens >= parallelThreshold ? threads : 1
+        if path == .native {
+            let (code, base, stride, rows, cols) = (format.nativeCode, baseAddress, rowBytes, rows, cols)
+            // Many tokens run on panels of rows: split between threads on panel boundaries.
+            let grain = tokens >= Int(RWKV_PACKED_MIN_TOKENS) ? Int(RWKV_PANEL_ROWS) : 1
+            parallelFor((rows + grain - 1) / grain, parts: parts) { range in
+                let (r0, r1) = (range.lowerBound * grain, min(rows, range.upperBound * grain))
+                rwkv_product_rows(code, base, stride, rows, cols, xb, tokens, yb, r0, r1)
+            }
+            return
+        }
         let format = self.format
         parallelFor(rows, parts: parts) { range in
             switch format {
@@ -135,14 +149,14 @@ func dot1<D: WeightDecoder>(_: D.Type, _ row: UnsafeRawPointer, _ x: UnsafePoint
     var c = 0
     while c + 32 <= n {
         let (w0, w1, w2, w3) = D.decode32(row, c)
-        a0 = a0.addingProduct(w0, rx.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self))
-        a1 = a1.addingProduct(w1, rx.loadUnaligned(fromByteOffset: 4 * c + 32, as: SIMD8<Float>.self))
-        a2 = a2.addingProduct(w2, rx.loadUnaligned(fromByteOffset: 4 * c + 64, as: SIMD8<Float>.self))
-        a3 = a3.addingProduct(w3, rx.loadUnaligned(fromByteOffset: 4 * c + 96, as: SIMD8<Float>.self))
+        a0.addProduct(w0, rx.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self))
+        a1.addProduct(w1, rx.loadUnaligned(fromByteOffset: 4 * c + 32, as: SIMD8<Float>.self))
+        a2.addProduct(w2, rx.loadUnaligned(fromByteOffset: 4 * c + 64, as: SIMD8<Float>.self))
+        a3.addProduct(w3, rx.loadUnaligned(fromByteOffset: 4 * c + 96, as: SIMD8<Float>.self))
         c += 32
     }
     while c + 8 <= n {
-        a0 = a0.addingProduct(D.decode8(row, c), rx.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self))
+        a0.addProduct(D.decode8(row, c), rx.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self))
         c += 8
     }
     var s = ((a0 + a1) + (a2 + a3)).sum()
@@ -167,20 +181,20 @@ func dot4<D: WeightDecoder>(_: D.Type, _ row: UnsafeRawPointer, _ x: UnsafePoint
     var c = 0
     while c + 32 <= n {
         let (w0, w1, w2, w3) = D.decode32(row, c)
-        a0 = a0.addingProduct(w0, xs(0, c)); b0 = b0.addingProduct(w1, xs(0, c + 8))
-        a1 = a1.addingProduct(w0, xs(1, c)); b1 = b1.addingProduct(w1, xs(1, c + 8))
-        a2 = a2.addingProduct(w0, xs(2, c)); b2 = b2.addingProduct(w1, xs(2, c + 8))
-        a3 = a3.addingProduct(w0, xs(3, c)); b3 = b3.addingProduct(w1, xs(3, c + 8))
-        a0 = a0.addingProduct(w2, xs(0, c + 16)); b0 = b0.addingProduct(w3, xs(0, c + 24))
-        a1 = a1.addingProduct(w2, xs(1, c + 16)); b1 = b1.addingProduct(w3, xs(1, c + 24))
-        a2 = a2.addingProduct(w2, xs(2, c + 16)); b2 = b2.addingProduct(w3, xs(2, c + 24))
-        a3 = a3.addingProduct(w2, xs(3, c + 16)); b3 = b3.addingProduct(w3, xs(3, c + 24))
+        a0.addProduct(w0, xs(0, c)); b0.addProduct(w1, xs(0, c + 8))
+        a1.addProduct(w0, xs(1, c)); b1.addProduct(w1, xs(1, c + 8))
+        a2.addProduct(w0, xs(2, c)); b2.addProduct(w1, xs(2, c + 8))
+        a3.addProduct(w0, xs(3, c)); b3.addProduct(w1, xs(3, c + 8))
+        a0.addProduct(w2, xs(0, c + 16)); b0.addProduct(w3, xs(0, c + 24))
+        a1.addProduct(w2, xs(1, c + 16)); b1.addProduct(w3, xs(1, c + 24))
+        a2.addProduct(w2, xs(2, c + 16)); b2.addProduct(w3, xs(2, c + 24))
+        a3.addProduct(w2, xs(3, c + 16)); b3.addProduct(w3, xs(3, c + 24))
         c += 32
     }
     while c + 8 <= n {
         let w = D.decode8(row, c)
-        a0 = a0.addingProduct(w, xs(0, c)); a1 = a1.addingProduct(w, xs(1, c))
-        a2 = a2.addingProduct(w, xs(2, c)); a3 = a3.addingProduct(w, xs(3, c))
+        a0.addProduct(w, xs(0, c)); a1.addProduct(w, xs(1, c))
+        a2.addProduct(w, xs(2, c)); a3.addProduct(w, xs(3, c))
         c += 8
     }
     var s = SIMD4<Float>((a0 + b0).sum(), (a1 + b1).sum(), (a2 + b2).sum(), (a3 + b3).sum())

@@ -5,6 +5,8 @@
 // f32/f16/bf16 weights are never copied; quantising or converting writes one new owned buffer.
 // Products live in Kernels/WeightProduct.swift.
 
+import CRWKVKernels
+
 /// A row-major weight matrix stored as f32, f16, bf16, Q8_0 or Q4_0.
 ///
 /// Row r occupies `rowBytes` bytes starting at `byteOffset + r·rowBytes` inside `storage`.
@@ -99,6 +101,10 @@ public struct WeightMatrix: Sendable {
     /// Decodes row `r` (e.g. an embedding lookup) into `out` (at least `cols` floats).
     public func row(_ r: Int, into out: UnsafeMutableBufferPointer<Float>) {
         let row = baseAddress + r * rowBytes
+        if KernelPath.automatic == .native, let o = out.baseAddress {
+            rwkv_decode_row(format.nativeCode, row, cols, o)
+            return
+        }
         switch format {
         case .f32: decodeRow(DecodeF32.self, row, out)
         case .f16: decodeRow(DecodeF16.self, row, out)

@@ -5,6 +5,7 @@
 // too few to see a wrong derivative). Release builds specialise the generic code for each type.
 // Not here: mixed precision. Master weights, activations and gradients are all in the one scalar.
 
+import CRWKVKernels
 import Foundation
 
 /// A floating-point type training can run in: elementary functions plus C (+)= op(A)·op(B).
@@ -66,7 +67,8 @@ public func gemmReference<S: TrainingScalar>(transA: Bool, transB: Bool, m: Int,
 /// O(m·n·k) product), then one register-blocked kernel computes 4×16 tiles with SIMD8 FMAs; threads
 /// split the rows of C.
 func gemmFloat(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-               _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+               _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, accumulate: Bool,
+               path: KernelPath = .automatic) {
     if m == 0 || n == 0 { return }
     if k == 0 {
         if !accumulate { c.initialize(repeating: 0, count: m * n) }
@@ -90,7 +92,12 @@ func gemmFloat(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
     let shared = UncheckedSendable((pa, pb, c))
     parallelFor(blocks, parts: parts) { range in
         let (a, b, c) = shared.value
-        gemmRows(a, b, c, rows: (range.lowerBound * 4)..<min(m, range.upperBound * 4), n: n, k: k, accumulate: accumulate)
+        let rows = (range.lowerBound * 4)..<min(m, range.upperBound * 4)
+        if path == .native {
+            rwkv_gemm_rows(a, b, c, rows.lowerBound, rows.upperBound, n, k, accumulate ? 1 : 0)
+        } else {
+            gemmRows(a, b, c, rows: rows, n: n, k: k, accumulate: accumulate)
+        }
     }
 }
 

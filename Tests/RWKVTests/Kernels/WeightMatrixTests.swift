@@ -146,6 +146,8 @@ import Testing
         (.bf16, 1, 5), (.bf16, 13, 40), (.bf16, 37, 71), (.bf16, 131, 96),
         (.q8_0, 1, 32), (.q8_0, 13, 64), (.q8_0, 37, 96), (.q8_0, 131, 160),
         (.q4_0, 1, 32), (.q4_0, 13, 64), (.q4_0, 37, 96), (.q4_0, 131, 160),
+        // Wider than one 512-column chunk of the C kernel's tiles, with a ragged last chunk.
+        (.f32, 5, 1031), (.bf16, 7, 600), (.f16, 35, 1100), (.q8_0, 9, 1056), (.q4_0, 34, 1088),
     ]
 
     @Test(arguments: productCases)
@@ -155,17 +157,17 @@ import Testing
             let x = Self.randomFloats(tokens * cols, UInt64(tokens))
             var ref = [Float](repeating: .nan, count: tokens * rows)
             x.withUnsafeBufferPointer { xb in ref.withUnsafeMutableBufferPointer { w.applyReference(xb, tokens: tokens, into: $0) } }
-            for threads in [1, 2] {
+            for (threads, path) in [1, 2].flatMap({ t in KernelPath.runnable.map { (t, $0) } }) {
                 var fast = [Float](repeating: .nan, count: tokens * rows)
                 x.withUnsafeBufferPointer { xb in
-                    fast.withUnsafeMutableBufferPointer { w.apply(xb, tokens: tokens, into: $0, threads: threads) }
+                    fast.withUnsafeMutableBufferPointer { w.apply(xb, tokens: tokens, into: $0, threads: threads, path: path) }
                 }
                 for t in 0..<tokens {
                     for r in 0..<rows {
                         // Summation-order bound: a few ulps of Σ|w·x|.
                         let magnitude = (0..<cols).reduce(Float(0)) { $0 + abs(w.element(r, $1) * x[t * cols + $1]) }
                         #expect(abs(fast[t * rows + r] - ref[t * rows + r]) <= 1e-5 * magnitude + 1e-30,
-                                "\(format) \(rows)×\(cols) tokens \(tokens) threads \(threads) at (\(t), \(r))")
+                                "\(format) \(rows)×\(cols) tokens \(tokens) threads \(threads) \(path) at (\(t), \(r))")
                     }
                 }
             }
@@ -178,13 +180,13 @@ import Testing
     func threadedProductEqualsSingleThread(format: WeightFormat) throws {
         let (rows, cols) = (517, 256)
         let w = try Self.matrix(format, rows: rows, cols: cols, seed: 30)
-        for tokens in [1, 6, productStagingTokens + 1] {
+        for (path, tokens) in KernelPath.runnable.flatMap({ p in [1, 6, productStagingTokens + 1].map { (p, $0) } }) {
             let x = Self.randomFloats(tokens * cols, 31)
             var one = [Float](repeating: .nan, count: tokens * rows), two = one, three = one
             x.withUnsafeBufferPointer { xb in
-                one.withUnsafeMutableBufferPointer { w.apply(xb, tokens: tokens, into: $0, threads: 1) }
-                two.withUnsafeMutableBufferPointer { w.apply(xb, tokens: tokens, into: $0, threads: 2) }
-                three.withUnsafeMutableBufferPointer { w.apply(xb, tokens: tokens, into: $0, threads: 3) }
+                one.withUnsafeMutableBufferPointer { w.apply(xb, tokens: tokens, into: $0, threads: 1, path: path) }
+                two.withUnsafeMutableBufferPointer { w.apply(xb, tokens: tokens, into: $0, threads: 2, path: path) }
+                three.withUnsafeMutableBufferPointer { w.apply(xb, tokens: tokens, into: $0, threads: 3, path: path) }
             }
             if tokens >= blasMinimumTokens && blasEnabled {
                 let scale = one.map { abs($0) }.max() ?? 1
