@@ -53,9 +53,9 @@ extension Checkpoint {
             guard begin >= 0, begin <= end, end <= dataSize else {
                 throw CheckpointError.tensorOutOfRange(name: name, begin: begin, end: end, available: dataSize)
             }
-            let (expected, overflow) = Tensor.elementCount(info.shape).multipliedReportingOverflow(by: dtype.byteSize)
-            guard !overflow, expected == end - begin else {
-                throw CheckpointError.invalidTensor(name: name, reason: "shape \(info.shape) of \(dtype.rawValue) needs \(overflow ? "more than Int.max" : String(expected)) bytes, data_offsets give \(end - begin)")
+            let expected = Checked.byteCount(info.shape, elementSize: dtype.byteSize)
+            guard expected == end - begin else {
+                throw CheckpointError.invalidTensor(name: name, reason: "shape \(info.shape) of \(dtype.rawValue) needs \(expected.map(String.init) ?? "more than Int.max") bytes, data_offsets give \(end - begin)")
             }
             do {
                 tensors[name] = try Tensor(dtype: dtype, shape: info.shape, storage: storage, byteOffset: dataStart + begin)
