@@ -43,13 +43,15 @@ struct Bench: ParsableCommand {
     var kernels = false
 
     func validate() throws {
+        // Checked for --kernels too: a negative token count would size the kernel buffers.
+        try requireOption("--prompt", prompt, in: 1...(1 << 16))
+        try requireOption("--decode", decode, in: 1...(1 << 20))
+        try requireOption("--repetitions", repetitions, in: 1...1000)
+        try requireOption("--threads", threads, in: 1...maxThreadsOption)
         if kernels { return }
         guard (model == nil) != (preset == nil) else { throw ValidationError("give exactly one of -m MODEL or --preset SIZE") }
         if let preset, RandomModelSpec.preset(preset) == nil {
             throw ValidationError("unknown preset '\(preset)'; expected one of \(RandomModelSpec.presetNames.joined(separator: ", "))")
-        }
-        guard prompt >= 1, decode >= 1, repetitions >= 1, threads >= 1 else {
-            throw ValidationError("--prompt, --decode, --repetitions and --threads must be at least 1")
         }
     }
 

@@ -26,12 +26,26 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// Loads the model, setting the kernel thread count first.
+    func validate() throws {
+        try requireOption("--threads", threads, in: 1...maxThreadsOption)
+    }
+
     func load() throws -> RWKVModel {
         KernelThreads.count = max(1, threads)
         let path = try resolvedPath()
         return try RWKVModel.load(path: path, options: LoadOptions(weightFormat: weights))
     }
 }
+
+/// A usage error (exit 64) unless `value` lies in `range`; names the option and the accepted range.
+func requireOption(_ name: String, _ value: Int, in range: ClosedRange<Int>) throws {
+    guard range.contains(value) else {
+        throw ValidationError("\(name) must be in \(range.lowerBound)...\(range.upperBound), found \(value)")
+    }
+}
+
+/// Upper bound for thread-count options: more threads than this only adds overhead.
+let maxThreadsOption = 1024
 
 /// Parses "1,2,3" (spaces allowed) into token ids.
 func parseTokenList(_ text: String) throws -> [Int] {
