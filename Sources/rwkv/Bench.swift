@@ -135,7 +135,7 @@ struct Bench: ParsableCommand {
             return (try RWKVModel(checkpoint: checkpoint, options: options), "random \(preset)", format.rawValue)
         }
         let path = model ?? ""
-        let rwkv = try RWKVModel(checkpoint: Checkpoint.load(path: path), options: LoadOptions(weightFormat: weights))
+        let rwkv = try RWKVModel.load(path: path, options: LoadOptions(weightFormat: weights))
         return (rwkv, path, weights?.rawValue ?? "file dtype")
     }
 

@@ -36,6 +36,14 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case invalidConfig(field: String, reason: String)
     /// A state's arrays do not fit its model (wrong length, non-finite value).
     case invalidState(field: String, reason: String)
+    /// Another error, with the path of the checkpoint it was found in (`RWKVModel.load(path:)`).
+    indirect case inFile(path: String, ModelError)
+
+    /// The error without `.inFile` wrappers.
+    public var underlying: ModelError {
+        if case let .inFile(_, inner) = self { return inner.underlying }
+        return self
+    }
 
     public var description: String {
         switch self {
@@ -49,6 +57,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .stateMismatch(expected, found): return "state is for a \(found) model, this model is \(expected)"
         case let .invalidConfig(field, reason): return "model \(field): \(reason)"
         case let .invalidState(field, reason): return "state \(field): \(reason)"
+        case let .inFile(path, inner): return "\(path): \(inner.description)"
         }
     }
 }

@@ -45,7 +45,10 @@ public struct RWKVModel: Sendable {
 
     /// Loads a checkpoint file (.pth, .safetensors; official, Hugging Face or fla layout) as a model.
     public static func load(path: String, options: LoadOptions = LoadOptions()) throws -> RWKVModel {
-        try RWKVModel(checkpoint: Checkpoint.load(path: path), options: options)
+        let checkpoint = try Checkpoint.load(path: path)
+        do { return try RWKVModel(checkpoint: checkpoint, options: options) } catch let error as ModelError {
+            throw ModelError.inFile(path: path, error)
+        }
     }
 
     /// Run every product on the scalar reference kernels (slow; for tests and debugging).

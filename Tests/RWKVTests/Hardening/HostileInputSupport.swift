@@ -30,8 +30,9 @@ enum HostileInput {
         do {
             try body()
             Issue.record("expected ModelError.invalidConfig, nothing was thrown", sourceLocation: sourceLocation)
-        } catch let ModelError.invalidConfig(field, _) {
-            return field
+        } catch let error as ModelError {
+            if case let .invalidConfig(field, _) = error.underlying { return field }
+            Issue.record("expected ModelError.invalidConfig, got \(error)", sourceLocation: sourceLocation)
         } catch {
             Issue.record("expected ModelError.invalidConfig, got \(error)", sourceLocation: sourceLocation)
         }
