@@ -12,13 +12,17 @@ import Testing
 struct CrasherCorpusTests {
     static let directory = TestPaths.fixture("crashers")
 
-    static var files: [String] {
+    static var all: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") && !$0.hasSuffix(".md") }.sorted()
     }
+    /// Crafted inputs (named by format): each must be refused.
+    static var files: [String] { all.filter { !$0.hasPrefix("fuzz-") } }
+    /// Fuzzer findings, `fuzz-<Target>-<kind>-<hash>`: each must run through its target's reader without crashing.
+    static var findings: [String] { all.filter { $0.hasPrefix("fuzz-") } }
 
     @Test("The corpus is not empty")
     func corpusExists() {
-        #expect(Self.files.count >= 10)
+        #expect(Self.files.count >= 14)
     }
 
     /// Loads `file` as whatever its name says it is, and requires an error.
@@ -38,6 +42,26 @@ struct CrasherCorpusTests {
                 var state = loaded.makeState()
                 _ = try loaded.step(0, state: &state)
             }
+        }
+    }
+
+    @Test("Every fuzzer finding runs through its reader without crashing", arguments: findings)
+    func findingDoesNotCrash(file: String) throws {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.directory + "/" + file)))
+        let storage = ByteStorage(copying: bytes)
+        let config = ModelConfig(version: .v7, layerCount: 2, embeddingSize: 16, headCount: 2, headSize: 8, vocabularySize: 256, ffnSize: 64)
+        switch file.split(separator: "-").dropFirst().first {
+        case "FuzzZip": _ = try? Checkpoint.readPTH(from: storage)
+        case "FuzzPickle": _ = try? bytes.withUnsafeBytes { try PickleReader.read($0) }
+        case "FuzzSafetensors": _ = try? Checkpoint.readSafetensors(from: storage).tensors.count
+        case "FuzzGGUF": _ = try? GGUF.read(from: storage).tensors.count
+        case "FuzzStateFile":
+            _ = try? ModelState.decode(Data(bytes), path: file, config: config)
+            _ = try? JSONDecoder().decode(ModelState.self, from: Data(bytes))
+        case "FuzzWorldTokenizer":
+            let tokenizer = try WorldTokenizer.bundled()
+            #expect(try tokenizer.bytes(for: tokenizer.encode(bytes: bytes)) == bytes)
+        default: Issue.record("\(file): unknown fuzz target")
         }
     }
 
