@@ -22,6 +22,8 @@ import Musl
 #endif
 
 /// A buffered, append-only output file that becomes visible at its path only on `commit()`.
+/// Symlinks at the destination are followed (their target is replaced), a replaced file keeps its
+/// permission bits, and directories or special files are refused (see the file comment).
 final class AtomicFileWriter {
     let path: String
     private let temporaryPath: String
