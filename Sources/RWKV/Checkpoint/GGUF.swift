@@ -92,9 +92,9 @@ enum GGUF {
     static func tensor(_ name: String, type: UInt32, shape: [Int], count: Int, storage: ByteStorage, at begin: Int) throws -> Tensor {
         // `count` elements of `bytesPer`/`per` bytes each, checked against the file before anything is read.
         func bytes(_ count: Int, _ bytesPer: Int, per: Int = 1) throws -> UnsafeRawBufferPointer {
-            guard let n = Checked.multiply(count / per, bytesPer), Checked.fits(offset: begin, length: n, in: storage.count) else {
-                throw CheckpointError.tensorOutOfRange(name: name, begin: begin, end: Checked.saturatingAdd(begin, Checked.multiply(count / per, bytesPer) ?? .max),
-                                                       available: storage.count)
+            let needed = Checked.multiply(count / per, bytesPer)
+            guard let n = needed, Checked.fits(offset: begin, length: n, in: storage.count) else {
+                throw CheckpointError.tensorOutOfRange(name: name, begin: begin, end: Checked.saturatingAdd(begin, needed ?? .max), available: storage.count)
             }
             return UnsafeRawBufferPointer(rebasing: storage.bytes[begin..<(begin + n)])
         }
