@@ -61,6 +61,10 @@ struct CrasherCorpusTests {
         case "FuzzWorldTokenizer":
             let tokenizer = try WorldTokenizer.bundled()
             #expect(try tokenizer.bytes(for: tokenizer.encode(bytes: bytes)) == bytes)
+        case "FuzzChatTemplate":
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(!ChatTemplate.clean(text).contains(ChatTemplate.turnSeparator))
+            _ = ChatTemplate.prompt(for: [ChatMessage(role: .user, content: text)])
         default: Issue.record("\(file): unknown fuzz target")
         }
     }
