@@ -6,7 +6,7 @@
 // link, hence lld. Thrown errors are ignored: only crashes, traps and sanitizer reports are findings.
 import PackageDescription
 
-let names = ["FuzzZip", "FuzzPickle", "FuzzSafetensors", "FuzzGGUF", "FuzzStateFile", "FuzzWorldTokenizer"]
+let names = ["FuzzZip", "FuzzPickle", "FuzzSafetensors", "FuzzGGUF", "FuzzStateFile", "FuzzWorldTokenizer", "FuzzChatTemplate"]
 
 let package = Package(
     name: "swift-rwkv-fuzz",

@@ -9,7 +9,7 @@ root=$PWD
 seconds=${1:-10}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(FuzzZip FuzzPickle FuzzSafetensors FuzzGGUF FuzzStateFile FuzzWorldTokenizer)
+[ ${#targets[@]} -eq 0 ] && targets=(FuzzZip FuzzPickle FuzzSafetensors FuzzGGUF FuzzStateFile FuzzWorldTokenizer FuzzChatTemplate)
 export PATH="/opt/swift/usr/bin:$PATH"
 
 (cd Fuzz && swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld) || exit 2
@@ -31,6 +31,7 @@ seed() {   # seed TARGET DIR: copy the fixture files that suit TARGET into DIR
         FuzzGGUF) cp $fixtures/gguf/*.gguf "$dir"/; cp $fixtures/crashers/*.gguf "$dir"/ ;;
         FuzzStateFile) cp $fixtures/crashers/*.rwkvstate "$dir"/
                        printf '{"signature":"v7 L2 C16 H2 N8","layers":[]}' > "$dir/state.json" ;;
+        FuzzChatTemplate) printf '\001hi\r\n\r\nthere\000\002  reply \n\n\n' > "$dir/turns.bin" ;;
         FuzzWorldTokenizer) head -c 4000 $fixtures/tokenizer/vectors.json > "$dir/vectors.txt"
                             printf 'Hello, world! \xe4\xbd\xa0\xe5\xa5\xbd \xff\xfe\x80' > "$dir/mixed.bin" ;;
     esac
