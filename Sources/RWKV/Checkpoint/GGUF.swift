@@ -68,6 +68,9 @@ enum GGUF {
             guard let count = Checked.product(info.shape) else {
                 throw CheckpointError.invalidTensor(name: info.name, reason: "dimensions \(info.shape) overflow the element count")
             }
+            guard Checked.dimensionsFit(info.shape, fileSize: storage.count) else {
+                throw CheckpointError.invalidTensor(name: info.name, reason: "dimensions \(info.shape) exceed the \(storage.count)-byte file")
+            }
             guard let begin = Checked.add(dataStart, info.offset), begin <= storage.count else {
                 throw CheckpointError.tensorOutOfRange(name: info.name, begin: Checked.saturatingAdd(dataStart, info.offset),
                                                        end: Checked.saturatingAdd(dataStart, info.offset), available: storage.count)

@@ -45,7 +45,9 @@ extension GGUF {
             case "time_mix_w1": out[p + "att.time_maa_w1"] = try tensor.transposed2D()
             case "time_mix_w2":
                 // GGUF holds permute(0, 2, 1) of [5, Dm, C]: five [C, Dm] slices, each transposed back.
-                guard tensor.shape.count == 3 else { throw ModelError.wrongShape(tensor: name, expected: [5, -1, -1], found: tensor.shape) }
+                guard tensor.shape.count == 3, tensor.shape[0] == 5 else {
+                    throw ModelError.wrongShape(tensor: name, expected: [5, -1, -1], found: tensor.shape)
+                }
                 let slices = try (0..<tensor.shape[0]).map { s in
                     try slice(tensor, s).reshaped([tensor.shape[1], tensor.shape[2]]).transposed2D().floats()
                 }

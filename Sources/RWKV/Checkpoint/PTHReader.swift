@@ -56,6 +56,9 @@ extension Checkpoint {
                                    copyBudget: inout Int) throws -> Tensor {
         guard let dtype = ref.storage.dtype else { throw CheckpointError.unsupportedDType(name: name, type: "torch.\(ref.storage.typeName)") }
         let layout = try StridedLayout(name: name, shape: ref.shape, strides: ref.strides, offset: ref.storageOffset)
+        guard Checked.dimensionsFit(ref.shape, fileSize: archive.storage.count) else {
+            throw CheckpointError.invalidTensor(name: name, reason: "size \(ref.shape) has a dimension larger than the \(archive.storage.count)-byte file")
+        }
         let entryName = prefix + "data/" + ref.storage.key
         guard let entry = archive.entry(named: entryName) else { throw CheckpointError.missingEntry(name: entryName) }
         let range = try archive.dataRange(of: entry)

@@ -46,6 +46,9 @@ extension Checkpoint {
         for (name, info) in header.tensors {
             guard let dtype = DType(rawValue: info.dtype) else { throw CheckpointError.unsupportedDType(name: name, type: info.dtype) }
             guard info.shape.allSatisfy({ $0 >= 0 }) else { throw CheckpointError.invalidTensor(name: name, reason: "negative dimension in shape \(info.shape)") }
+            guard Checked.dimensionsFit(info.shape, fileSize: size) else {
+                throw CheckpointError.invalidTensor(name: name, reason: "shape \(info.shape) has a dimension larger than the \(size)-byte file")
+            }
             guard info.dataOffsets.count == 2 else {
                 throw CheckpointError.invalidTensor(name: name, reason: "data_offsets has \(info.dataOffsets.count) values, expected [begin, end]")
             }

@@ -51,6 +51,13 @@ public enum Checked {
         return end <= limit
     }
 
+    /// Whether no dimension exceeds `fileSize`: a non-empty tensor's dimensions are each at most its
+    /// element count, which its bytes in the file bound; only an empty tensor (another dimension 0)
+    /// could claim more, and loops over such a dimension would run for hours (found by FuzzGGUF).
+    public static func dimensionsFit(_ shape: [Int], fileSize: Int) -> Bool {
+        shape.allSatisfy { $0 >= 0 && $0 <= max(fileSize, 1) }
+    }
+
     /// A `UInt64` read from a file as an `Int`, if it is at most `limit`.
     public static func int(_ v: UInt64, limit: Int = .max) -> Int? {
         guard limit >= 0, v <= UInt64(limit) else { return nil }

@@ -21,7 +21,7 @@ struct CheckpointCrasherTests {
     func hugeBroadcastPTH() throws {
         let error = S.checkpointError { _ = try Checkpoint.load(path: try pth(shape: [1 << 31, 1 << 31], strides: [0, 0])) }
         guard case let .invalidTensor(name, reason) = error else { Issue.record("\(String(describing: error))"); return }
-        #expect(name == "t" && reason.contains("contiguous"))
+        #expect(name == "t" && reason.contains("file"))
     }
 
     @Test("pth [40000, 40000] with strides [0, 0] in a tiny file: refused instead of a 6.4 GB copy")
@@ -138,7 +138,7 @@ struct CheckpointCrasherTests {
         b.header("blk.0.time_mix_key.weight", dims: [32, 1 << 40, 1 << 40], type: 8)
         guard case .invalidTensor(name: "blk.0.time_mix_key.weight", _) = try ggufError(b) else { Issue.record("wrong error"); return }
         var small = GGUFBuilder.rwkv7()
-        small.header("blk.0.time_mix_key.weight", dims: [32, 1 << 20], type: 8)   // plausible size, no data
+        small.header("blk.0.time_mix_key.weight", dims: [32, 64], type: 8)   // plausible size, no data
         guard case .tensorOutOfRange = try ggufError(small) else { Issue.record("wrong error"); return }
     }
 
@@ -157,5 +157,17 @@ struct CheckpointCrasherTests {
         let path = try S.temporaryFile(b.bytes, name: "crafted.gguf")
         let checkpoint = try Checkpoint.load(path: path)
         HostileInput.invalidConfigField { _ = try ModelConfig.detect(from: checkpoint.tensors) }
+    }
+}
+
+extension CheckpointCrasherTests {
+    @Test("Empty tensors claiming a huge other dimension are refused (FuzzGGUF timeout: a 2^40-row empty transpose)")
+    func emptyTensorWithHugeDimension() throws {
+        var b = GGUFBuilder.rwkv7()
+        b.header("blk.0.time_mix_a2.weight", dims: [0, 1 << 40], type: 0)
+        guard case .invalidTensor(name: "blk.0.time_mix_a2.weight", _) = try ggufError(b) else { Issue.record("wrong error"); return }
+        let pthError = S.checkpointError { _ = try Checkpoint.load(path: try pth(shape: [0, 1 << 40], strides: [1, 1])) }
+        guard case .invalidTensor(name: "t", _) = pthError else { Issue.record("\(String(describing: pthError))"); return }
+        #expect(try Tensor(dtype: .float32, shape: [1 << 40, 0], storage: ByteStorage.allocate(count: 0) { _ in }).transposed2D().shape == [0, 1 << 40])
     }
 }
