@@ -44,13 +44,15 @@ struct Bench: ParsableCommand {
     var kernels = false
 
     func validate() throws {
+        // Checked for --kernels too: a negative token count would size the kernel buffers.
+        try requireOption("--prompt", prompt, in: 1...(1 << 16))
+        try requireOption("--decode", decode, in: 1...(1 << 20))
+        try requireOption("--repetitions", repetitions, in: 1...1000)
+        try requireOption("--threads", threads, in: 1...maxThreadsOption)
         if kernels { return }
         guard model == nil || preset == nil else { throw ValidationError("give -m MODEL or --preset SIZE, not both (neither: the bundled model)") }
         if let preset, RandomModelSpec.preset(preset) == nil {
             throw ValidationError("unknown preset '\(preset)'; expected one of \(RandomModelSpec.presetNames.joined(separator: ", "))")
-        }
-        guard prompt >= 1, decode >= 1, repetitions >= 1, threads >= 1 else {
-            throw ValidationError("--prompt, --decode, --repetitions and --threads must be at least 1")
         }
     }
 
@@ -135,7 +137,7 @@ struct Bench: ParsableCommand {
             return (try RWKVModel(checkpoint: checkpoint, options: options), "random \(preset)", format.rawValue)
         }
         let path = try resolvedModel(model).path
-        let rwkv = try RWKVModel(checkpoint: Checkpoint.load(path: path), options: LoadOptions(weightFormat: weights))
+        let rwkv = try RWKVModel.load(path: path, options: LoadOptions(weightFormat: weights))
         return (rwkv, path, weights?.rawValue ?? "file dtype")
     }
 

@@ -35,6 +35,7 @@ struct Init: ParsableCommand {
     func validate() throws {
         guard preset != nil || (layers != nil && dim != nil) else { throw ValidationError("give --preset, or --layers and --dim") }
         guard let f = CheckpointFormat(pathExtensionOf: output), f != .gguf else { throw ValidationError("-o must end in .pth or .safetensors") }
+        try requireModelSize(layers: layers, dim: dim, headSize: headSize, vocab: vocab)
     }
 
     func run() throws {
@@ -45,11 +46,33 @@ struct Init: ParsableCommand {
         }
         if let layers { d.layers = layers }
         if let vocab { d.vocabulary = vocab }
+        try requireMemory(for: d, arrays: 2)   // fp32 values, then the stored copy
         let checkpoint = try RWKV7Initializer.checkpoint(dimensions: d, seed: seed, dtype: dtype.dtype) { i, n, name in
             FileHandle.standardError.write(Data("\rinitialising \(i + 1)/\(n) \(name)\u{1B}[K".utf8))
         }
         try checkpoint.write(to: output)
         let count = checkpoint.tensors.values.reduce(0) { $0 + $1.count }
         printError("\nwrote \(output): RWKV-7 L\(d.layers) C\(d.embedding) V\(d.vocabulary), \(count) parameters, \(dtype.rawValue)")
+    }
+}
+
+/// Usage errors for model sizes outside the library's limits (`ModelConfig.max…`), shared by init and train.
+func requireModelSize(layers: Int?, dim: Int?, headSize: Int, vocab: Int?) throws {
+    if let layers { try requireOption("--layers", layers, in: 1...ModelConfig.maxLayers) }
+    if let dim { try requireOption("--dim", dim, in: 1...ModelConfig.maxWidth) }
+    try requireOption("--head-size", headSize, in: 1...ModelConfig.maxHeadSize)
+    if let vocab { try requireOption("--vocab", vocab, in: 1...ModelConfig.maxVocabulary) }
+}
+
+/// A runtime error (exit 1) when `arrays` fp32 copies of the parameters would not fit in this machine's
+/// memory: allocating them would abort the process instead.
+func requireMemory(for d: RWKV7Dimensions, arrays: Int) throws {
+    try d.validate()
+    let physical = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+    guard let count = d.checkedParameterCount, let bytes = Checked.multiply(count, 4 * arrays), bytes <= physical else {
+        let gib = { (n: Double) in String(format: "%.1f GiB", n / Double(1 << 30)) }
+        let needed = Double(d.checkedParameterCount ?? .max) * 4 * Double(arrays)
+        throw TrainingError.invalidDimensions("L\(d.layers) C\(d.embedding) V\(d.vocabulary) needs \(gib(needed)) for its parameters, "
+            + "this machine has \(gib(Double(physical))); choose fewer --layers or a smaller --dim")
     }
 }

@@ -23,6 +23,10 @@ struct ModelOptions: ParsableArguments {
     /// The model path, or a usage error that says how to get a model.
     func resolvedPath() throws -> String { try resolvedModel(model, pull: pull).path }
 
+    func validate() throws {
+        try requireOption("--threads", threads, in: 1...maxThreadsOption)
+    }
+
     /// Loads the model, setting the kernel thread count first; `verbose` says on stderr which file it is.
     func load(verbose: Bool = false) throws -> RWKVModel {
         KernelThreads.count = max(1, threads)
@@ -123,6 +127,16 @@ struct ThreadCount: ExpressibleByArgument {
     }
     var defaultValueDescription: String { "all cores" }
 }
+
+/// A usage error (exit 64) unless `value` lies in `range`; names the option and the accepted range.
+func requireOption(_ name: String, _ value: Int, in range: ClosedRange<Int>) throws {
+    guard range.contains(value) else {
+        throw ValidationError("\(name) must be in \(range.lowerBound)...\(range.upperBound), found \(value)")
+    }
+}
+
+/// Upper bound for thread-count options: more threads than this only adds overhead.
+let maxThreadsOption = 1024
 
 /// Parses "1,2,3" (spaces allowed) into token ids.
 func parseTokenList(_ text: String) throws -> [Int] {

@@ -17,6 +17,11 @@ struct Quality: ParsableCommand {
     var threads: Int { threadCount.value }
     @Flag(help: "Print JSON.") var json = false
 
+    func validate() throws {
+        try requireOption("--tokens", tokens, in: 2...(1 << 24))
+        try requireOption("--threads", threads, in: 1...maxThreadsOption)
+    }
+
     func run() throws {
         KernelThreads.count = threads
         let reference = try RWKVModel.load(path: model, options: LoadOptions(weightFormat: .f32))

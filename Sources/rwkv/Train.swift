@@ -43,6 +43,18 @@ struct Train: ParsableCommand {
                               ("--val-every", valEvery), ("--save-every", saveEvery), ("--threads", threads)] where value <= 0 {
             throw ValidationError("\(name) must be positive, found \(value)")
         }
+        try requireModelSize(layers: layers, dim: dim, headSize: headSize, vocab: nil)
+        try requireOption("--ctx", ctx, in: 1...(1 << 20))
+        try requireOption("--batch", batch, in: 1...(1 << 16))
+        try requireOption("--threads", threads, in: 1...maxThreadsOption)
+        try requireOption("--val-batches", valBatches, in: 1...(1 << 16))
+        try requireOption("--warmup", warmup, in: 0...(1 << 40))
+        if let steps { try requireOption("--steps", steps, in: 1...(1 << 40)) }
+        if let tokens { try requireOption("--tokens", tokens, in: 1...(1 << 50)) }
+        // The optimiser schedule multiplies these; refuse products that do not fit.
+        guard let perStep = Checked.multiply(batch, ctx), Checked.multiply(steps ?? 1000, perStep) != nil else {
+            throw ValidationError("--batch × --ctx × --steps overflows; use smaller values")
+        }
         if dim % headSize != 0 { throw ValidationError("--dim \(dim) is not a multiple of --head-size \(headSize)") }
         if steps != nil && tokens != nil { throw ValidationError("give --steps or --tokens, not both") }
         if stateTuning && initPath == nil && !resume { throw ValidationError("--state-tuning needs a trained model: pass --init FILE") }
@@ -70,6 +82,7 @@ struct Train: ParsableCommand {
             let initial = try initPath.map { try Checkpoint.load(path: $0) }
             let dims = try initial.map { try RWKV7Dimensions(checkpoint: $0) }
                 ?? RWKV7Dimensions.official(layers: layers, embedding: dim, vocabulary: vocab.modelRows, headSize: headSize)
+            try requireMemory(for: dims, arrays: 4)   // weights, gradients, two Adam moments
             session = try TrainingSession(dimensions: dims, settings: settings, optimizer: optimizer, data: corpus, initial: initial)
         }
         let d = session.model.dimensions

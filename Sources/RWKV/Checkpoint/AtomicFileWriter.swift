@@ -3,6 +3,15 @@
 // Data goes to a temporary file in the destination's directory (same file system, so `rename` is
 // atomic), is flushed with `fsync`, then renamed over the destination. If anything fails, or the
 // writer is dropped without `commit()`, the temporary file is removed and the destination is untouched.
+//
+// What is at the destination decides what happens:
+// - nothing: a new file with mode 0644;
+// - a regular file: replaced, keeping its permission bits (the new file gets the old mode);
+// - a symlink: followed. The file it points to is replaced (so the link keeps working and the
+//   temporary file lives next to the real file, on its file system); a dangling link, a link loop or a
+//   link to something other than a regular file is refused;
+// - anything else (directory, device node, FIFO, socket): refused, since a rename would replace it with a
+//   regular file (`/dev/null` as an output path would otherwise be deleted).
 
 #if canImport(Glibc)
 import Glibc
@@ -13,6 +22,8 @@ import Musl
 #endif
 
 /// A buffered, append-only output file that becomes visible at its path only on `commit()`.
+/// Symlinks at the destination are followed (their target is replaced), a replaced file keeps its
+/// permission bits, and directories or special files are refused (see the file comment).
 final class AtomicFileWriter {
     let path: String
     private let temporaryPath: String
@@ -24,7 +35,8 @@ final class AtomicFileWriter {
 
     private static let bufferLimit = 1 << 20
 
-    init(path: String) throws {
+    init(path requested: String) throws {
+        let (path, mode) = try Self.destination(requested)
         self.path = path
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { String(path[...$0]) } ?? ""
@@ -35,14 +47,41 @@ final class AtomicFileWriter {
         guard fd >= 0 else {
             throw CheckpointError.writeFailed(path: path, reason: "cannot create a temporary file next to it: " + String(cString: strerror(errno)))
         }
-        // mkstemp creates 0600 files; a checkpoint is an ordinary readable file.
-        fchmod(fd, 0o644)
+        // mkstemp creates 0600 files; a checkpoint is an ordinary readable file, or keeps the old file's mode.
+        fchmod(fd, mode)
         self.fd = fd
         self.temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         buffer.reserveCapacity(Self.bufferLimit)
     }
 
     deinit { if !finished { discard() } }
+
+    /// The path to write (symlinks resolved) and the mode the new file gets; throws for destinations
+    /// that must not be replaced (see the file comment).
+    static func destination(_ path: String) throws -> (path: String, mode: mode_t) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else {
+            if errno == ENOENT { return (path, 0o644) }
+            throw CheckpointError.writeFailed(path: path, reason: "cannot inspect the destination: " + String(cString: strerror(errno)))
+        }
+        var target = path
+        if (st.st_mode & S_IFMT) == S_IFLNK {
+            guard let resolved = realpath(path, nil) else {
+                throw CheckpointError.writeFailed(path: path, reason: "it is a symbolic link that cannot be resolved (dangling or a loop): "
+                                                  + String(cString: strerror(errno)))
+            }
+            target = String(cString: resolved)
+            free(resolved)
+            guard stat(target, &st) == 0 else {
+                throw CheckpointError.writeFailed(path: path, reason: "its link target \(target) cannot be inspected")
+            }
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw CheckpointError.writeFailed(path: path, reason: "\(target == path ? "it" : "its link target " + target) is a directory, "
+                                              + "device or other special file, not a regular file; choose a file path")
+        }
+        return (target, st.st_mode & 0o7777)
+    }
 
     /// Appends bytes.
     func write(_ bytes: UnsafeRawBufferPointer) throws {

@@ -65,10 +65,15 @@ enum GGUF {
         let dataStart = (r.offset + alignment - 1) / alignment * alignment
         var tensors: [String: Tensor] = [:]
         for info in infos {
-            let count = Tensor.elementCount(info.shape)
-            let (begin, overflow) = dataStart.addingReportingOverflow(info.offset)
-            guard !overflow, begin <= storage.count else {
-                throw CheckpointError.tensorOutOfRange(name: info.name, begin: begin, end: begin, available: storage.count)
+            guard let count = Checked.product(info.shape) else {
+                throw CheckpointError.invalidTensor(name: info.name, reason: "dimensions \(info.shape) overflow the element count")
+            }
+            guard Checked.dimensionsFit(info.shape, fileSize: storage.count) else {
+                throw CheckpointError.invalidTensor(name: info.name, reason: "dimensions \(info.shape) exceed the \(storage.count)-byte file")
+            }
+            guard let begin = Checked.add(dataStart, info.offset), begin <= storage.count else {
+                throw CheckpointError.tensorOutOfRange(name: info.name, begin: Checked.saturatingAdd(dataStart, info.offset),
+                                                       end: Checked.saturatingAdd(dataStart, info.offset), available: storage.count)
             }
             tensors[info.name] = try tensor(info.name, type: info.type, shape: info.shape, count: count, storage: storage, at: begin)
         }
@@ -88,34 +93,44 @@ enum GGUF {
 
     /// One tensor: a view for float types, dequantised F32 for block types.
     static func tensor(_ name: String, type: UInt32, shape: [Int], count: Int, storage: ByteStorage, at begin: Int) throws -> Tensor {
-        func bytes(_ n: Int) throws -> UnsafeRawBufferPointer {
-            guard n >= 0, n <= storage.count - begin else {
-                throw CheckpointError.tensorOutOfRange(name: name, begin: begin, end: begin + n, available: storage.count)
+        // `count` elements of `bytesPer`/`per` bytes each, checked against the file before anything is read.
+        func bytes(_ count: Int, _ bytesPer: Int, per: Int = 1) throws -> UnsafeRawBufferPointer {
+            let needed = Checked.multiply(count / per, bytesPer)
+            guard let n = needed, Checked.fits(offset: begin, length: n, in: storage.count) else {
+                throw CheckpointError.tensorOutOfRange(name: name, begin: begin, end: Checked.saturatingAdd(begin, needed ?? .max), available: storage.count)
             }
             return UnsafeRawBufferPointer(rebasing: storage.bytes[begin..<(begin + n)])
         }
-        switch type {
-        case 0: _ = try bytes(count * 4); return try Tensor(dtype: .float32, shape: shape, storage: storage, byteOffset: begin)
-        case 1: _ = try bytes(count * 2); return try Tensor(dtype: .float16, shape: shape, storage: storage, byteOffset: begin)
-        case 30: _ = try bytes(count * 2); return try Tensor(dtype: .bfloat16, shape: shape, storage: storage, byteOffset: begin)
-        case 8, 2:
-            let format: WeightFormat = type == 8 ? .q8_0 : .q4_0
-            let cols = shape.last ?? 0, rows = count / max(cols, 1)
-            guard cols % 32 == 0 else { throw CheckpointError.invalidTensor(name: name, reason: "\(format) rows of \(cols) are not whole blocks") }
-            let m = try WeightMatrix(rows: rows, cols: cols, format: format, storage: storage, byteOffset: begin)
-            return try dequantized(shape: shape) { out in for r in 0..<rows { m.row(r, into: UnsafeMutableBufferPointer(rebasing: out[(r * cols)..<((r + 1) * cols)])) } }
-        case 12:
-            guard count % 256 == 0 else { throw CheckpointError.invalidTensor(name: name, reason: "Q4_K needs whole 256-element blocks") }
-            let raw = try bytes(count / 256 * 144)
-            return try dequantized(shape: shape) { out in dequantizeQ4K(raw, into: out) }
-        default:
-            throw CheckpointError.unsupportedDType(name: name, type: "ggml type \(type)")
+        do {
+            switch type {
+            case 0: _ = try bytes(count, 4); return try Tensor(dtype: .float32, shape: shape, storage: storage, byteOffset: begin)
+            case 1: _ = try bytes(count, 2); return try Tensor(dtype: .float16, shape: shape, storage: storage, byteOffset: begin)
+            case 30: _ = try bytes(count, 2); return try Tensor(dtype: .bfloat16, shape: shape, storage: storage, byteOffset: begin)
+            case 8, 2:
+                let format: WeightFormat = type == 8 ? .q8_0 : .q4_0
+                let cols = shape.last ?? 0, rows = count / max(cols, 1)
+                guard cols > 0, cols % 32 == 0 else { throw CheckpointError.invalidTensor(name: name, reason: "\(format) rows of \(cols) are not whole blocks of 32") }
+                _ = try bytes(count, type == 8 ? 34 : 18, per: 32)
+                let m = try WeightMatrix(rows: rows, cols: cols, format: format, storage: storage, byteOffset: begin)
+                return try dequantized(shape: shape) { out in
+                    for r in 0..<rows { m.row(r, into: UnsafeMutableBufferPointer(rebasing: out[(r * cols)..<((r + 1) * cols)])) }
+                }
+            case 12:
+                guard count % 256 == 0 else { throw CheckpointError.invalidTensor(name: name, reason: "Q4_K needs whole 256-element blocks") }
+                let raw = try bytes(count, 144, per: 256)
+                return try dequantized(shape: shape) { out in dequantizeQ4K(raw, into: out) }
+            default:
+                throw CheckpointError.unsupportedDType(name: name, type: "ggml type \(type)")
+            }
+        } catch let error as TensorError {
+            throw CheckpointError.invalidTensor(name: name, reason: error.description)
         }
     }
 
+    /// A new F32 tensor (the caller checked that the source bytes exist, so `shape` is bounded by the file).
     static func dequantized(shape: [Int], _ fill: (UnsafeMutableBufferPointer<Float>) -> Void) throws -> Tensor {
-        let n = Tensor.elementCount(shape)
-        let storage = ByteStorage.allocate(count: n * 4) { raw in fill(raw.bindMemory(to: Float.self)) }
+        guard let n = Checked.byteCount(shape, elementSize: 4) else { throw TensorError.badShape(shape) }
+        let storage = ByteStorage.allocate(count: n) { raw in fill(raw.bindMemory(to: Float.self)) }
         return try Tensor(dtype: .float32, shape: shape, storage: storage)
     }
 

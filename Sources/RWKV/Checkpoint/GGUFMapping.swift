@@ -5,7 +5,7 @@
 
 extension GGUF {
     static func mapRWKV7(_ t: [String: Tensor], metadata: [String: Value]) throws -> [String: Tensor] {
-        let headSize = metadata["rwkv7.wkv.head_size"]?.int ?? 64
+        let headSize = try checkedHeadSize(metadata, "rwkv7.wkv.head_size")
         var out = try mapCommon(t)
         for (name, tensor) in t {
             guard let (l, key) = blockKey(name) else { continue }
@@ -29,8 +29,11 @@ extension GGUF {
     }
 
     static func mapRWKV6(_ t: [String: Tensor], metadata: [String: Value]) throws -> [String: Tensor] {
-        let headSize = metadata["rwkv6.wkv.head_size"]?.int ?? 64
+        let headSize = try checkedHeadSize(metadata, "rwkv6.wkv.head_size")
         let rescale = metadata["rwkv6.rescale_every_n_layers"]?.int ?? 0
+        guard (0...ModelConfig.maxLayers).contains(rescale) else {
+            throw fail("rwkv6.rescale_every_n_layers is \(rescale), expected 0...\(ModelConfig.maxLayers)")
+        }
         var out = try mapCommon(t)
         for (name, tensor) in t {
             guard let (l, key) = blockKey(name) else { continue }
@@ -42,7 +45,9 @@ extension GGUF {
             case "time_mix_w1": out[p + "att.time_maa_w1"] = try tensor.transposed2D()
             case "time_mix_w2":
                 // GGUF holds permute(0, 2, 1) of [5, Dm, C]: five [C, Dm] slices, each transposed back.
-                guard tensor.shape.count == 3 else { throw ModelError.wrongShape(tensor: name, expected: [5, -1, -1], found: tensor.shape) }
+                guard tensor.shape.count == 3, tensor.shape[0] == 5 else {
+                    throw ModelError.wrongShape(tensor: name, expected: [5, -1, -1], found: tensor.shape)
+                }
                 let slices = try (0..<tensor.shape[0]).map { s in
                     try slice(tensor, s).reshaped([tensor.shape[1], tensor.shape[2]]).transposed2D().floats()
                 }
@@ -58,12 +63,21 @@ extension GGUF {
         }
         if rescale > 0 {
             for name in out.keys where name.hasSuffix("att.output.weight") || name.hasSuffix("ffn.value.weight") {
-                guard let l = ModelConfig.blockIndex(name), l / rescale > 0, let t = out[name] else { continue }
+                guard let l = ModelConfig.blockIndex(name), l < ModelConfig.maxLayers, l / rescale > 0, let t = out[name] else { continue }
                 let factor = Float(1 << (l / rescale))
                 out[name] = try Tensor(t.floats().map { $0 * factor }, shape: t.shape)
             }
         }
         return out
+    }
+
+    /// The head size from `key` (default 64); it divides tensor sizes, so 0 or absurd values are refused.
+    static func checkedHeadSize(_ metadata: [String: Value], _ key: String) throws -> Int {
+        guard let value = metadata[key] else { return 64 }
+        guard let n = value.int, (1...ModelConfig.maxHeadSize).contains(n) else {
+            throw fail("\(key) is \(value.text), expected 1...\(ModelConfig.maxHeadSize) (64 for released RWKV-6/7 models)")
+        }
+        return n
     }
 
     /// Names outside the blocks.
@@ -93,7 +107,7 @@ extension GGUF {
     static func blockKey(_ name: String) -> (Int, String)? {
         guard name.hasPrefix("blk.") else { return nil }
         let rest = name.dropFirst(4)
-        guard let dot = rest.firstIndex(of: "."), let l = Int(rest[..<dot]) else { return nil }
+        guard let dot = rest.firstIndex(of: "."), let l = ModelConfig.decimalIndex(rest[..<dot]) else { return nil }
         var key = String(rest[rest.index(after: dot)...])
         let linear = ["_norm", "_norm_2", "_ln", "_receptance", "_key", "_value", "_gate", "_output"]
         if key.hasSuffix(".weight"), !linear.contains(where: { key.dropLast(7).hasSuffix($0) }) { key.removeLast(7) }

@@ -105,6 +105,8 @@ extension Tensor {
     public func transposed2D() throws -> Tensor {
         guard shape.count == 2 else { throw TensorError.badShape(shape) }
         let (r, c, e) = (shape[0], shape[1], dtype.byteSize)
+        // An empty matrix may still claim a huge other axis; there is nothing to copy.
+        if r == 0 || c == 0 { return try Tensor(dtype: dtype, shape: [c, r], storage: ByteStorage.allocate(count: 0) { _ in }) }
         let src = rawBytes
         let storage = ByteStorage.allocate(count: byteCount) { dst in
             for i in 0..<r {

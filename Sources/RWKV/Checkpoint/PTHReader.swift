@@ -29,6 +29,9 @@ extension Checkpoint {
         guard case let .dict(dict) = root else { throw CheckpointError.notATensorDictionary(found: root.kindName) }
 
         var tensors: [String: Tensor] = [:]
+        // Strided views are copied; zero strides (torch `expand`) make a copy larger than its storage, so
+        // all copies together may not exceed the file's size plus a small allowance.
+        var copyBudget = Checked.add(storage.count, pthCopyAllowance) ?? Int.max
         for (key, value) in dict.items {
             guard case let .string(name) = key else {
                 throw CheckpointError.notATensorDictionary(found: "a dict with a key that is \(key.kindName)")
@@ -36,7 +39,7 @@ extension Checkpoint {
             guard case let .tensor(reference) = value else {
                 throw CheckpointError.notATensorDictionary(found: "'\(name)' mapped to \(value.kindName)")
             }
-            tensors[name] = try makeTensor(name: name, reference, archive: archive, prefix: prefix)
+            tensors[name] = try makeTensor(name: name, reference, archive: archive, prefix: prefix, copyBudget: &copyBudget)
         }
         return Checkpoint(tensors: tensors)
     }
@@ -49,16 +52,20 @@ extension Checkpoint {
     }
 
     /// Builds one tensor: validates its layout against its storage entry, then views or copies it.
-    private static func makeTensor(name: String, _ ref: TensorReference, archive: ZipArchive, prefix: String) throws -> Tensor {
+    private static func makeTensor(name: String, _ ref: TensorReference, archive: ZipArchive, prefix: String,
+                                   copyBudget: inout Int) throws -> Tensor {
         guard let dtype = ref.storage.dtype else { throw CheckpointError.unsupportedDType(name: name, type: "torch.\(ref.storage.typeName)") }
         let layout = try StridedLayout(name: name, shape: ref.shape, strides: ref.strides, offset: ref.storageOffset)
+        guard Checked.dimensionsFit(ref.shape, fileSize: archive.storage.count) else {
+            throw CheckpointError.invalidTensor(name: name, reason: "size \(ref.shape) has a dimension larger than the \(archive.storage.count)-byte file")
+        }
         let entryName = prefix + "data/" + ref.storage.key
         guard let entry = archive.entry(named: entryName) else { throw CheckpointError.missingEntry(name: entryName) }
         let range = try archive.dataRange(of: entry)
         let size = dtype.byteSize
-        let (declaredBytes, overflow) = ref.storage.elementCount.multipliedReportingOverflow(by: size)
-        guard !overflow, declaredBytes <= range.count else {
-            throw CheckpointError.tensorOutOfRange(name: name, begin: 0, end: overflow ? Int.max : declaredBytes, available: range.count)
+        guard let declaredBytes = Checked.multiply(ref.storage.elementCount, size), declaredBytes <= range.count else {
+            throw CheckpointError.tensorOutOfRange(name: name, begin: 0, end: Checked.multiply(ref.storage.elementCount, size) ?? Int.max,
+                                                   available: range.count)
         }
         do {
             // Elements the view touches: [offset, offset + span) within the storage.
@@ -75,12 +82,21 @@ extension Checkpoint {
             if layout.isContiguous {
                 return try Tensor(dtype: dtype, shape: ref.shape, storage: archive.storage, byteOffset: base)
             }
+            // Zero or overlapping strides could otherwise turn a tiny file into gigabytes of copies.
+            guard let copyBytes = Checked.byteCount(ref.shape, elementSize: size), copyBytes <= copyBudget else {
+                throw CheckpointError.invalidTensor(name: name, reason: "strided view of size \(ref.shape) with strides \(ref.strides) "
+                    + "would expand its \(declaredBytes)-byte storage beyond the size of the file; save it with .contiguous()")
+            }
+            copyBudget -= copyBytes
             return try layout.gather(from: archive.storage.bytes, baseByteOffset: base, dtype: dtype)
         } catch let error as TensorError {
             throw CheckpointError.invalidTensor(name: name, reason: error.description)
         }
     }
 }
+
+/// Bytes that strided copies may add beyond the file's own size (small broadcast views stay readable).
+let pthCopyAllowance = 1 << 20
 
 /// Shape, strides and offset of a torch tensor view, validated.
 struct StridedLayout {
@@ -95,7 +111,7 @@ struct StridedLayout {
         guard shape.allSatisfy({ $0 >= 0 }) else { throw CheckpointError.invalidTensor(name: name, reason: "negative size in \(shape)") }
         guard strides.allSatisfy({ $0 >= 0 }) else { throw CheckpointError.invalidTensor(name: name, reason: "negative stride in \(strides)") }
         guard offset >= 0 else { throw CheckpointError.invalidTensor(name: name, reason: "negative storage offset \(offset)") }
-        guard Tensor.elementCount(shape) != Int.max else { throw CheckpointError.invalidTensor(name: name, reason: "size \(shape) overflows") }
+        guard Checked.product(shape) != nil else { throw CheckpointError.invalidTensor(name: name, reason: "size \(shape) overflows") }
         self.shape = shape
         self.strides = strides
         self.offset = offset
@@ -120,7 +136,8 @@ struct StridedLayout {
         var expected = 1
         for (n, s) in zip(shape, strides).reversed() where n != 1 {
             if s != expected { return false }
-            expected *= n
+            guard let next = Checked.multiply(expected, n) else { return false }
+            expected = next
         }
         return true
     }

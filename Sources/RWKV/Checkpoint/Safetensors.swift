@@ -46,6 +46,9 @@ extension Checkpoint {
         for (name, info) in header.tensors {
             guard let dtype = DType(rawValue: info.dtype) else { throw CheckpointError.unsupportedDType(name: name, type: info.dtype) }
             guard info.shape.allSatisfy({ $0 >= 0 }) else { throw CheckpointError.invalidTensor(name: name, reason: "negative dimension in shape \(info.shape)") }
+            guard Checked.dimensionsFit(info.shape, fileSize: size) else {
+                throw CheckpointError.invalidTensor(name: name, reason: "shape \(info.shape) has a dimension larger than the \(size)-byte file")
+            }
             guard info.dataOffsets.count == 2 else {
                 throw CheckpointError.invalidTensor(name: name, reason: "data_offsets has \(info.dataOffsets.count) values, expected [begin, end]")
             }
@@ -53,9 +56,9 @@ extension Checkpoint {
             guard begin >= 0, begin <= end, end <= dataSize else {
                 throw CheckpointError.tensorOutOfRange(name: name, begin: begin, end: end, available: dataSize)
             }
-            let (expected, overflow) = Tensor.elementCount(info.shape).multipliedReportingOverflow(by: dtype.byteSize)
-            guard !overflow, expected == end - begin else {
-                throw CheckpointError.invalidTensor(name: name, reason: "shape \(info.shape) of \(dtype.rawValue) needs \(overflow ? "more than Int.max" : String(expected)) bytes, data_offsets give \(end - begin)")
+            let expected = Checked.byteCount(info.shape, elementSize: dtype.byteSize)
+            guard expected == end - begin else {
+                throw CheckpointError.invalidTensor(name: name, reason: "shape \(info.shape) of \(dtype.rawValue) needs \(expected.map(String.init) ?? "more than Int.max") bytes, data_offsets give \(end - begin)")
             }
             do {
                 tensors[name] = try Tensor(dtype: dtype, shape: info.shape, storage: storage, byteOffset: dataStart + begin)

@@ -92,37 +92,22 @@ public struct ChatTemplate: Sendable, Hashable {
         stoppedAtReplyStop ? String(messageEnd.dropFirst(replyStop.count)) : messageEnd
     }
 
-    /// CRLF → LF, runs of newlines → one newline, surrounding whitespace trimmed.
+    /// CR, LF and CRLF → LF, runs of them → one LF, surrounding whitespace trimmed.
     public static func clean(_ text: String) -> String {
-        var out = ""
+        // On scalars, not Characters: a "\r" and a "\n" appended one after the other merge into the one
+        // Character "\r\n", which a Character comparison misses, leaving "\r\n\n" (found by FuzzChatTemplate).
+        var out = String.UnicodeScalarView()
         var lastWasNewline = false
-        for ch in text.replacingCRLF() {
-            if ch == "\n" {
-                if !lastWasNewline { out.append(ch) }
-                lastWasNewline = true
-            } else {
-                out.append(ch)
-                lastWasNewline = false
-            }
+        for scalar in text.unicodeScalars {
+            let isBreak = scalar == "\n" || scalar == "\r"
+            if !isBreak { out.append(scalar) } else if !lastWasNewline { out.append("\n") }
+            lastWasNewline = isBreak
         }
-        return out.trimmingWhitespace()
+        return String(out).trimmingWhitespace()
     }
 }
 
 private extension String {
-    func replacingCRLF() -> String {
-        var out = ""
-        var pendingCR = false
-        for ch in self {
-            // Swift treats "\r\n" as one Character.
-            if ch == "\r\n" { out.append("\n"); continue }
-            if pendingCR { out.append("\r"); pendingCR = false }
-            if ch == "\r" { pendingCR = true } else { out.append(ch) }
-        }
-        if pendingCR { out.append("\r") }
-        return out
-    }
-
     func trimmingWhitespace() -> String {
         let isSpace: (Character) -> Bool = { $0.isWhitespace }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }

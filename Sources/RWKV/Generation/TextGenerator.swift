@@ -118,7 +118,7 @@ public struct TokenGenerator {
 
     /// Hands the state out (batched decoding); `resume` must follow.
     public mutating func takeState() -> ModelState {
-        var out = ModelState(signature: "", layers: [])
+        var out = ModelState.placeholder
         swap(&out, &state)
         return out
     }

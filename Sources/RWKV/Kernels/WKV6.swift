@@ -20,8 +20,19 @@ public struct WKV6Inputs {
     }
 }
 
+extension WKV6Inputs {
+    /// Whether every buffer holds what the shapes promise: the kernels index them without checks, so
+    /// callers (the models, after validating the state) must guarantee this; checked once per call.
+    func fits(state: Int, out: Int) -> Bool {
+        guard tokens >= 0, heads >= 0, headSize >= 0, let hn = Checked.multiply(heads, headSize),
+              let tc = Checked.multiply(tokens, hn), let s = Checked.multiply(hn, headSize) else { return false }
+        return state >= s && out >= tc && r.count >= tc && w.count >= tc && k.count >= tc && v.count >= tc && u.count >= heads * headSize
+    }
+}
+
 /// Scalar twin of `wkv6`.
 public func wkv6Reference(_ p: WKV6Inputs, state: UnsafeMutableBufferPointer<Float>, out: UnsafeMutableBufferPointer<Float>) {
+    precondition(p.fits(state: state.count, out: out.count), "WKV buffers smaller than tokens × heads × head size")
     let n = p.headSize, c = p.heads * n
     for t in 0..<p.tokens {
         for h in 0..<p.heads {
@@ -42,6 +53,7 @@ public func wkv6Reference(_ p: WKV6Inputs, state: UnsafeMutableBufferPointer<Flo
 /// The WKV5/6 recurrence, SIMD8 over the value index (N a multiple of 8; otherwise the reference runs).
 public func wkv6(_ p: WKV6Inputs, state: UnsafeMutableBufferPointer<Float>, out: UnsafeMutableBufferPointer<Float>,
                  path: KernelPath = .automatic) {
+    precondition(p.fits(state: state.count, out: out.count), "WKV buffers smaller than tokens × heads × head size")
     let n = p.headSize
     guard n % 8 == 0, let sb = state.baseAddress, let ob = out.baseAddress,
           let rb = p.r.baseAddress, let wb = p.w.baseAddress, let kb = p.k.baseAddress,

@@ -21,8 +21,19 @@ public struct WKV7Inputs {
     }
 }
 
+extension WKV7Inputs {
+    /// Whether every buffer holds what the shapes promise: the kernels index them without checks, so
+    /// callers (the models, after validating the state) must guarantee this; checked once per call.
+    func fits(state: Int, out: Int) -> Bool {
+        guard tokens >= 0, heads >= 0, headSize >= 0, let hn = Checked.multiply(heads, headSize),
+              let tc = Checked.multiply(tokens, hn), let s = Checked.multiply(hn, headSize) else { return false }
+        return state >= s && out >= tc && r.count >= tc && w.count >= tc && k.count >= tc && v.count >= tc && a.count >= tc && b.count >= tc
+    }
+}
+
 /// Scalar twin of `wkv7`: the equations above, literally.
 public func wkv7Reference(_ p: WKV7Inputs, state: UnsafeMutableBufferPointer<Float>, out: UnsafeMutableBufferPointer<Float>) {
+    precondition(p.fits(state: state.count, out: out.count), "WKV buffers smaller than tokens × heads × head size")
     let n = p.headSize, c = p.heads * n
     for t in 0..<p.tokens {
         for h in 0..<p.heads {
@@ -45,6 +56,7 @@ public func wkv7Reference(_ p: WKV7Inputs, state: UnsafeMutableBufferPointer<Flo
 /// The WKV7 recurrence with SIMD8 rows (N a multiple of 8; other sizes fall back to the reference).
 public func wkv7(_ p: WKV7Inputs, state: UnsafeMutableBufferPointer<Float>, out: UnsafeMutableBufferPointer<Float>,
                  path: KernelPath = .automatic) {
+    precondition(p.fits(state: state.count, out: out.count), "WKV buffers smaller than tokens × heads × head size")
     let n = p.headSize
     guard n % 8 == 0, let sb = state.baseAddress, let ob = out.baseAddress,
           let rb = p.r.baseAddress, let wb = p.w.baseAddress, let kb = p.k.baseAddress,

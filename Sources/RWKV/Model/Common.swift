@@ -32,14 +32,22 @@ struct KernelSet {
     }
 }
 
-/// Throws unless the tokens are in the vocabulary and the state belongs to this model.
+/// Throws unless the tokens are in the vocabulary and the state belongs to this model. The kernels
+/// index the state's arrays without checks, so this is the gate: a state's lengths were checked when it
+/// was built, and here its shape must be exactly the model's.
 func validate(tokens: [Int], state: ModelState, config: ModelConfig) throws {
     guard !tokens.isEmpty else { throw ModelError.emptyInput }
-    guard state.signature == config.signature, state.layers.count == config.layerCount else {
-        throw ModelError.stateMismatch(expected: config.signature, found: state.signature)
-    }
+    try validate(state: state, config: config)
     let vocab = config.vocabularySize
     if let bad = tokens.first(where: { $0 < 0 || $0 >= vocab }) { throw ModelError.tokenOutOfRange(token: bad, vocabularySize: vocab) }
+}
+
+/// Throws unless `state` has the signature and array lengths of a model with `config`.
+func validate(state: ModelState, config: ModelConfig) throws {
+    guard state.fits(config) else {
+        let found = state.signature.isEmpty ? "an empty (moved-from)" : state.signature
+        throw ModelError.stateMismatch(expected: config.signature, found: found)
+    }
 }
 
 /// d[t] = previous[t] − cur[t] where previous[0] is the carried state; the state becomes cur[T−1].
@@ -94,8 +102,8 @@ struct LayerStates {
     /// Moves layer `l` out of `states` (no copy of the arrays) for the duration of `body`.
     static func with<R>(layer l: Int, of states: inout [ModelState], _ body: (inout LayerStates) throws -> R) rethrows -> R {
         var rows = LayerStates(items: Array(repeating: LayerState(attentionShift: [], wkv: [], ffnShift: []), count: states.count))
-        for i in states.indices { swap(&rows.items[i], &states[i].layers[l]) }
-        defer { for i in states.indices { swap(&rows.items[i], &states[i].layers[l]) } }
+        for i in states.indices { states[i].swapLayer(l, with: &rows.items[i]) }
+        defer { for i in states.indices { states[i].swapLayer(l, with: &rows.items[i]) } }
         return try body(&rows)
     }
 
@@ -135,6 +143,8 @@ func validate(batch tokens: [Int], states: [ModelState], config: ModelConfig) th
     guard states.count == tokens.count else {
         throw ModelError.stateMismatch(expected: "\(tokens.count) states (one per session)", found: "\(states.count) states")
     }
-    for s in states { try validate(tokens: [0], state: s, config: config) }
-    try validate(tokens: tokens, state: ModelState(config: config), config: config)
+    for s in states { try validate(state: s, config: config) }
+    let vocab = config.vocabularySize
+    if let bad = tokens.first(where: { $0 < 0 || $0 >= vocab }) { throw ModelError.tokenOutOfRange(token: bad, vocabularySize: vocab) }
+    guard !tokens.isEmpty else { throw ModelError.emptyInput }
 }

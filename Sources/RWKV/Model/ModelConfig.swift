@@ -32,6 +32,18 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case tokenOutOfRange(token: Int, vocabularySize: Int)
     case emptyInput
     case stateMismatch(expected: String, found: String)
+    /// A size read from the checkpoint is zero, absurd, or inconsistent with another.
+    case invalidConfig(field: String, reason: String)
+    /// A state's arrays do not fit its model (wrong length, non-finite value).
+    case invalidState(field: String, reason: String)
+    /// Another error, with the path of the checkpoint it was found in (`RWKVModel.load(path:)`).
+    indirect case inFile(path: String, ModelError)
+
+    /// The error without `.inFile` wrappers.
+    public var underlying: ModelError {
+        if case let .inFile(_, inner) = self { return inner.underlying }
+        return self
+    }
 
     public var description: String {
         switch self {
@@ -43,6 +55,9 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .tokenOutOfRange(t, v): return "token id \(t) is outside the vocabulary (0..<\(v))"
         case .emptyInput: return "no input tokens"
         case let .stateMismatch(expected, found): return "state is for a \(found) model, this model is \(expected)"
+        case let .invalidConfig(field, reason): return "model \(field): \(reason)"
+        case let .invalidState(field, reason): return "state \(field): \(reason)"
+        case let .inFile(path, inner): return "\(path): \(inner.description)"
         }
     }
 }
@@ -77,7 +92,7 @@ extension ModelConfig {
         }
         guard emb.shape.count == 2 else { throw ModelError.wrongShape(tensor: "emb.weight", expected: [-1, -1], found: emb.shape) }
         let version = try detectVersion(tensors)
-        let layerCount = 1 + (tensors.keys.compactMap(blockIndex).max() ?? 0)
+        let layerCount = try detectLayerCount(tensors.keys)
         let v = emb.shape[0], c = emb.shape[1]
         var config = ModelConfig(version: version, layerCount: layerCount, embeddingSize: c, headCount: 0, headSize: 0,
                                  vocabularySize: v, ffnSize: 0)
@@ -93,21 +108,40 @@ extension ModelConfig {
             // Layer 0's v1 is unused and some converters drop it: read the width from layer 1 when present.
             let vName = layerCount > 1 ? "blocks.1.att.v1" : "blocks.0.att.v1"
             config.valueRank = tensors[vName].map { $0.shape.count == 2 ? $0.shape[1] : 0 } ?? 0
-            guard config.headCount * config.headSize == c else {
+            guard Checked.multiply(config.headCount, config.headSize) == c else {
                 throw ModelError.wrongShape(tensor: "blocks.0.att.r_k", expected: [c / max(config.headSize, 1), config.headSize], found: rk)
             }
         case .v5_2, .v6:
             let decay = try shape(tensors, "blocks.0.att.time_decay", rank: nil)
             let heads = tensors["blocks.0.att.time_faaaa"]?.shape.first ?? decay.first ?? 0
             config.headCount = heads
-            config.headSize = heads > 0 ? c / heads : 0
+            config.headSize = heads > 0 ? c / heads : 0   // validate() rejects heads that do not divide C
             config.ffnSize = try shape(tensors, "blocks.0.ffn.key.weight", rank: 2)[0]
         case .v4:
             throw ModelError.unsupportedVersion(version, detail: "found blocks.0.att.time_first; RWKV-4 is not supported (RWKV-5.2, 6 and 7 are)")
         case .v5_0, .v5_1:
             throw ModelError.unsupportedVersion(version, detail: "this pre-release RWKV-5 format (no gate or 1-D time_decay) is obsolete; RWKV-5.2 is supported")
         }
+        try config.validate()
         return config
+    }
+
+    /// Number of layers: block indices must be 0, 1, …, L−1 with none missing, and L at most `maxLayers`.
+    static func detectLayerCount<S: Sequence>(_ names: S) throws -> Int where S.Element == String {
+        var seen = Set<Int>()
+        for name in names {
+            guard name.hasPrefix("blocks.") else { continue }
+            guard let l = blockIndex(name), l < maxLayers else {
+                throw ModelError.invalidConfig(field: "layer index of '\(name)'",
+                                               reason: "expected a number in 0..<\(maxLayers)")
+            }
+            seen.insert(l)
+        }
+        let count = (seen.max() ?? 0) + 1
+        if seen.count != count, let gap = (0..<count).first(where: { !seen.contains($0) }) {
+            throw ModelError.invalidConfig(field: "layers", reason: "tensors exist for block \(count - 1) but none for block \(gap); layer indices must be contiguous from 0")
+        }
+        return count
     }
 
     /// Version from tensor names (spec §1): v7 has r_k/k_k/w0, v6 has time_maa, v5.2 has ln_x + gate + 2-D decay.
@@ -130,14 +164,58 @@ extension ModelConfig {
         throw ModelError.unrecognised(detail: "no RWKV block tensors (blocks.0.att.*) found")
     }
 
+    /// N of a `blocks.N.…` name; nil when N is not a plain non-negative decimal number.
     static func blockIndex(_ name: String) -> Int? {
         guard name.hasPrefix("blocks.") else { return nil }
-        return Int(name.dropFirst(7).prefix { $0 != "." })
+        return decimalIndex(name.dropFirst(7).prefix { $0 != "." })
+    }
+
+    /// A plain decimal number (no sign, no spaces); nil otherwise or when it does not fit an Int.
+    static func decimalIndex(_ digits: Substring) -> Int? {
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return Int(digits)
     }
 
     static func shape(_ t: [String: Tensor], _ name: String, rank: Int?) throws -> [Int] {
         guard let s = t[name]?.shape else { throw ModelError.missingTensor(name) }
         if let rank, s.count != rank { throw ModelError.wrongShape(tensor: name, expected: Array(repeating: -1, count: rank), found: s) }
         return s
+    }
+}
+
+extension ModelConfig {
+    /// Upper bounds far above any released RWKV model, so a hostile header cannot make us allocate
+    /// per-layer state or weights for billions of layers or channels before the tensors are checked.
+    public static let maxLayers = 1 << 12
+    public static let maxWidth = 1 << 16
+    public static let maxHeadSize = 1 << 10
+    public static let maxVocabulary = 1 << 24
+
+    /// Throws `ModelError.invalidConfig` unless every size is positive, bounded and consistent
+    /// (H·N = C, low-rank widths within C); called before any model or state is built from it.
+    public func validate() throws {
+        try validateStateShape()
+        try Self.check(vocabularySize, "vocabulary size (emb.weight rows)", 1...Self.maxVocabulary)
+        try Self.check(ffnSize, "FFN width (ffn.key.weight rows)", 1...(16 * Self.maxWidth))
+        for (rank, name) in [(decayRank, "decay"), (iclrRank, "in-context learning rate"), (valueRank, "value residual"), (gateRank, "gate")] {
+            try Self.check(rank, "\(name) low-rank width", 0...Self.maxWidth)
+        }
+    }
+
+    /// The part of `validate()` a state depends on: L, C, H, N positive, bounded, and H·N = C.
+    public func validateStateShape() throws {
+        try Self.check(layerCount, "layer count", 1...Self.maxLayers)
+        try Self.check(embeddingSize, "embedding size (emb.weight columns)", 1...Self.maxWidth)
+        try Self.check(headCount, "head count", 1...embeddingSize)
+        try Self.check(headSize, "head size", 1...Self.maxHeadSize)
+        guard Checked.multiply(headCount, headSize) == embeddingSize else {
+            throw ModelError.invalidConfig(field: "heads", reason: "\(headCount) heads × head size \(headSize) ≠ embedding size \(embeddingSize)")
+        }
+    }
+
+    private static func check(_ value: Int, _ field: String, _ range: ClosedRange<Int>) throws {
+        guard range.contains(value) else {
+            throw ModelError.invalidConfig(field: field, reason: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
     }
 }

@@ -60,6 +60,7 @@ public struct RWKV6Model: Sendable {
         guard config.version == .v6 || config.version == .v5_2 else {
             throw ModelError.unsupportedVersion(config.version, detail: "expected RWKV-5.2 or RWKV-6")
         }
+        try config.validate()
         let w = WeightReader(tensors: tensors)
         let c = config.embeddingSize, v = config.vocabularySize, f = config.ffnSize
         let h = config.headCount, n = config.headSize
@@ -121,9 +122,9 @@ public struct RWKV6Model: Sendable {
 
     /// The state a sequence starts from: zeros, or the checkpoint's tuned `time_state`.
     func initialState() -> ModelState {
-        var state = ModelState(config: config)
-        if let initialWKV {
-            for l in 0..<config.layerCount { state.layers[l].wkv = initialWKV[l] }
+        var state = (try? ModelState(config: config)) ?? .placeholder   // the config was validated at load
+        if let initialWKV, state.shape.layers == initialWKV.count {
+            for l in 0..<config.layerCount { state.setWKV(initialWKV[l], layer: l) }
         }
         return state
     }

@@ -48,6 +48,7 @@ public struct RWKV7Model: Sendable {
 
     public init(tensors: [String: Tensor], config: ModelConfig, options: LoadOptions = LoadOptions()) throws {
         guard config.version == .v7 else { throw ModelError.unsupportedVersion(config.version, detail: "expected RWKV-7") }
+        try config.validate()
         let w = WeightReader(tensors: tensors)
         let c = config.embeddingSize, v = config.vocabularySize, f = config.ffnSize
         self.config = config

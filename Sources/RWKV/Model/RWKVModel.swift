@@ -45,7 +45,10 @@ public struct RWKVModel: Sendable {
 
     /// Loads a checkpoint file (.pth, .safetensors; official, Hugging Face or fla layout) as a model.
     public static func load(path: String, options: LoadOptions = LoadOptions()) throws -> RWKVModel {
-        try RWKVModel(checkpoint: Checkpoint.load(path: path), options: options)
+        let checkpoint = try Checkpoint.load(path: path)
+        do { return try RWKVModel(checkpoint: checkpoint, options: options) } catch let error as ModelError {
+            throw ModelError.inFile(path: path, error)
+        }
     }
 
     /// Loads a model file (.pth, .safetensors, .gguf; official, Hugging Face or fla layout).
@@ -136,7 +139,8 @@ extension RecurrentNetwork {
 }
 
 extension RWKV7Model: RecurrentNetwork {
-    func initialState() -> ModelState { ModelState(config: config) }
+    // The config was validated when the model was built, so the shape is always valid.
+    func initialState() -> ModelState { (try? ModelState(config: config)) ?? .placeholder }
 }
 
 extension RWKV6Model: RecurrentNetwork {}
@@ -145,7 +149,9 @@ extension RWKVModel {
     /// A starting state from a file: our state file (`RWKVSTAT`), or a state-tuning checkpoint
     /// (.pth/.safetensors with `blocks.N.att.time_state`, as RWKV-PEFT and RWKV-LM write for v5/v6).
     public func loadState(path: String) throws -> ModelState {
-        let head = FileHandle(forReadingAtPath: path).map { h in defer { try? h.close() }; return h.readData(ofLength: 8) }
+        // FileHandle.readData(ofLength:) traps on a directory; read through the throwing API instead.
+        try ModelState.checkRegularFile(path)
+        let head = try FileHandle(forReadingAtPath: path).map { h in defer { try? h.close() }; return try h.read(upToCount: 8) ?? Data() }
         if let head, head == Data(ModelState.fileMagic) {
             return try ModelState.load(path: path, config: config)
         }
@@ -159,9 +165,13 @@ extension RWKVModel {
         }
         let w = WeightReader(tensors: tensors)
         let (h, n) = (config.headCount, config.headSize)
-        var state = ModelState(config: config)
+        var state = try ModelState(config: config)
         for l in 0..<config.layerCount {
-            state.layers[l].wkv = transposeHeads(try w.exact("blocks.\(l).att.time_state", [h, n, n]), heads: h, size: n)
+            let wkv = transposeHeads(try w.exact("blocks.\(l).att.time_state", [h, n, n]), heads: h, size: n)
+            if let i = wkv.firstIndex(where: { !$0.isFinite }) {
+                throw ModelError.invalidState(field: "blocks.\(l).att.time_state", reason: "element \(i) is \(wkv[i]); a state holds finite numbers only")
+            }
+            state.setWKV(wkv, layer: l)
         }
         return state
     }

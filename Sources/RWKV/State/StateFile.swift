@@ -20,6 +20,8 @@ public enum StateFileError: Error, CustomStringConvertible, Equatable {
     case checksumMismatch(path: String)
     case badHeader(String)
     case modelMismatch(file: String, model: String)
+    /// The arrays have the right sizes but unusable values (NaN/Inf), or the model's sizes are invalid.
+    case invalidState(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,7 @@ public enum StateFileError: Error, CustomStringConvertible, Equatable {
         case let .checksumMismatch(path): return "\(path) is corrupted: checksum mismatch"
         case let .badHeader(detail): return "state file header is invalid: \(detail)"
         case let .modelMismatch(file, model): return "the state was saved from a \(file) model and cannot be used with this \(model) model"
+        case let .invalidState(path, detail): return "\(path): \(detail)"
         }
     }
 }
@@ -77,11 +80,24 @@ extension ModelState {
 
     /// Reads a state file and checks that it belongs to a model with `config`.
     public static func load(path: String, config: ModelConfig) throws -> ModelState {
+        try checkRegularFile(path)
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw StateFileError.badHeader("cannot read \(path): \(error.localizedDescription)")
         }
         return try decode(data, path: path, config: config)
+    }
+
+    /// Throws `badHeader` unless `path` is an existing regular file (not a directory, FIFO or device).
+    static func checkRegularFile(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw StateFileError.badHeader("cannot read \(path): no such file")
+        }
+        let type = (try? FileManager.default.attributesOfItem(atPath: path)[.type]) as? FileAttributeType
+        guard !isDirectory.boolValue, type == .typeRegular else {
+            throw StateFileError.badHeader("cannot read \(path): it is a directory or special file, expected a state file (rwkv generate --save-state)")
+        }
     }
 
     static func decode(_ data: Data, path: String, config: ModelConfig) throws -> ModelState {
@@ -99,21 +115,23 @@ extension ModelState {
             throw StateFileError.modelMismatch(file: header.signature, model: config.signature)
         }
         guard header.dtype == "F32" else { throw StateFileError.badHeader("dtype \(header.dtype), expected F32") }
-        let c = config.embeddingSize, wkv = config.headCount * config.headSize * config.headSize
-        let payload = config.layerCount * (2 * c + wkv) * 4
+        let shape: StateShape
+        do { shape = try StateShape(config: config) } catch { throw StateFileError.invalidState(path: path, detail: "\(error)") }
+        // Bounded by the shape limits (L·(2C + C·N)·4 < 2^41), so this cannot overflow.
+        let c = shape.width, wkv = shape.wkvCount
+        let payload = shape.layers * (2 * c + wkv) * 4
         let expected = 16 + headerLength + payload + 4
         guard bytes.count == expected else { throw StateFileError.truncated(path: path, expected: expected, found: bytes.count) }
         guard crc32(Data(data.prefix(expected - 4))) == readLE(bytes, expected - 4) else { throw StateFileError.checksumMismatch(path: path) }
-        var state = ModelState(config: config)
         var offset = 16 + headerLength
         func floats(_ n: Int) -> [Float] {
             defer { offset += n * 4 }
             return bytes.withUnsafeBytes { raw in (0..<n).map { raw.loadUnaligned(fromByteOffset: offset + $0 * 4, as: Float.self) } }
         }
-        for l in 0..<config.layerCount {
-            state.layers[l] = LayerState(attentionShift: floats(c), wkv: floats(wkv), ffnShift: floats(c))
+        let layers = (0..<shape.layers).map { _ in LayerState(attentionShift: floats(c), wkv: floats(wkv), ffnShift: floats(c)) }
+        do { return try ModelState(config: config, layers: layers) } catch {
+            throw StateFileError.invalidState(path: path, detail: "\(error)")
         }
-        return state
     }
 }
 

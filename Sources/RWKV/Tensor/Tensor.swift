@@ -114,7 +114,7 @@ public enum TensorError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .cannotOpen(path, reason): return "cannot open \(path): \(reason)"
         case let .outOfBounds(offset, n, total):
-            return "tensor data [\(offset), \(offset + n)) runs past the end of its storage (\(total) bytes)"
+            return "tensor data [\(offset), \(Checked.saturatingAdd(offset, n))) runs past the end of its storage (\(total) bytes)"
         case let .countMismatch(shape, expected, found):
             return "shape \(shape) needs \(expected) elements, found \(found)"
         case let .badShape(shape): return "invalid shape \(shape)"
@@ -133,9 +133,9 @@ public struct Tensor: Sendable {
     /// Creates a view; fails if the view would run past the storage or the shape is negative.
     public init(dtype: DType, shape: [Int], storage: ByteStorage, byteOffset: Int = 0) throws {
         guard shape.allSatisfy({ $0 >= 0 }), byteOffset >= 0 else { throw TensorError.badShape(shape) }
-        let (n, overflow) = Tensor.elementCount(shape).multipliedReportingOverflow(by: dtype.byteSize)
-        guard !overflow, byteOffset <= storage.count, n <= storage.count - byteOffset else {
-            throw TensorError.outOfBounds(offset: byteOffset, byteCount: overflow ? Int.max : n, storageBytes: storage.count)
+        let n = Checked.byteCount(shape, elementSize: dtype.byteSize)
+        guard let n, Checked.fits(offset: byteOffset, length: n, in: storage.count) else {
+            throw TensorError.outOfBounds(offset: byteOffset, byteCount: n ?? Int.max, storageBytes: storage.count)
         }
         self.dtype = dtype
         self.shape = shape
@@ -155,13 +155,7 @@ public struct Tensor: Sendable {
 
     /// Element count of a shape (1 for a scalar), saturating instead of trapping on overflow.
     public static func elementCount(_ shape: [Int]) -> Int {
-        var n = 1
-        for d in shape {
-            let (m, o) = n.multipliedReportingOverflow(by: d)
-            if o { return Int.max }
-            n = m
-        }
-        return n
+        Checked.product(shape) ?? Int.max
     }
 
     public var count: Int { Tensor.elementCount(shape) }

@@ -26,6 +26,21 @@ public struct OptimizerSettings: Sendable, Codable, Equatable {
 
     public init() {}
 
+    /// Throws unless the rates, betas and counts are finite and in range (they may come from a file).
+    public func validate() throws {
+        func fail(_ field: String, _ value: Any, _ expected: String) -> TrainingError {
+            .invalidOption("optimizer \(field) is \(value), expected \(expected)")
+        }
+        for (name, x) in [("lrInit", lrInit), ("lrFinal", lrFinal), ("weightDecay", weightDecay), ("gradientClip", gradientClip)]
+        where !(x.isFinite && x >= 0) { throw fail(name, x, "a finite number ≥ 0") }
+        for (name, x) in [("beta1", beta1), ("beta2", beta2)] where !(x >= 0 && x < 1) { throw fail(name, x, "0 ≤ beta < 1") }
+        guard epsilon.isFinite, epsilon > 0 else { throw fail("epsilon", epsilon, "a finite number > 0") }
+        for (name, n) in [("warmupSteps", warmupSteps), ("exitTokens", exitTokens)] where !(0...(1 << 53)).contains(n) {
+            throw fail(name, n, "0...2^53")
+        }
+        guard (1...(1 << 40)).contains(tokensPerStep) else { throw fail("tokensPerStep", tokensPerStep, "1...2^40") }
+    }
+
     /// Learning rate of step `step` (0-based, = steps already taken), before the group multiplier.
     ///   progress = clamp((tokens − warmupTokens)/(exitTokens − warmupTokens), 0, 1)
     ///   lr = lrInit·((0.5 + f/2) + (0.5 − f/2)·cos(π·progress)),  f = lrFinal/lrInit
@@ -33,7 +48,8 @@ public struct OptimizerSettings: Sendable, Codable, Equatable {
     public func learningRate(step: Int) -> Double {
         var lr = lrInit
         if lrFinal != lrInit, exitTokens > 0, lrInit > 0 {
-            let tokens = Double(step * tokensPerStep), warmupTokens = Double(warmupSteps * tokensPerStep)
+            // In Double: step and the settings may come from a resume file, and products of them overflow Int.
+            let tokens = Double(step) * Double(tokensPerStep), warmupTokens = Double(warmupSteps) * Double(tokensPerStep)
             let span = Double(exitTokens) - warmupTokens
             let progress = span > 0 ? min(max((tokens - warmupTokens) / span, 0), 1) : 1
             let f = lrFinal / lrInit

@@ -3,14 +3,16 @@
 //
 // Resume file layout (little-endian):
 //   "RWKVTRN1" (8 bytes) | UInt64 header length | JSON `ResumeHeader` | fp32 arrays in `arrays` order
+//   | UInt32 CRC-32 of every byte before it (header version 2; version-1 files have no checksum)
 // Arrays: parameters, adam.m, adam.v, then (state tuning) state, state.m, state.v. Written atomically
 // (temporary file + fsync + rename), so a crash mid-write leaves the previous checkpoint intact.
+// Reading trusts nothing: lengths and counts are checked against the file size before any allocation.
 
 import Foundation
 
 /// Everything besides the big arrays needed to continue a run bit-for-bit.
 public struct ResumeHeader: Codable, Sendable, Equatable {
-    public var version = 1
+    public var version = 2
     public var dimensions: RWKV7Dimensions
     public var optimizer: OptimizerSettings
     public var step: Int
@@ -27,37 +29,55 @@ enum ResumeFile {
 
     static func write(path: String, header: ResumeHeader, arrays: [UnsafeMutableBufferPointer<Float>]) throws {
         let out = try AtomicFileWriter(path: path)
+        var header = header
+        header.version = 2
         let json = try JSONEncoder().encode(header)
         var length = UInt64(json.count).littleEndian
-        try out.write(magic)
-        try withUnsafeBytes(of: &length) { try out.write($0) }
-        try json.withUnsafeBytes { try out.write($0) }
-        for a in arrays { try out.write(UnsafeRawBufferPointer(a)) }
+        var crc: UInt32 = 0
+        func emit(_ bytes: UnsafeRawBufferPointer) throws {
+            crc = zipCRC32(bytes, seed: crc)
+            try out.write(bytes)
+        }
+        try magic.withUnsafeBytes { try emit($0) }
+        try withUnsafeBytes(of: &length) { try emit($0) }
+        try json.withUnsafeBytes { try emit($0) }
+        for a in arrays { try emit(UnsafeRawBufferPointer(a)) }
+        var checksum = crc.littleEndian
+        try withUnsafeBytes(of: &checksum) { try out.write($0) }
         try out.commit()
     }
 
-    /// Reads the header and the raw arrays (each checked against the header's counts).
+    /// Reads the header and the raw arrays (each checked against the header's counts and the checksum).
     static func read(path: String) throws -> (ResumeHeader, [[Float]]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TrainingError.checkpoint(path: path, detail: "cannot read the file")
+        func fail(_ detail: String) -> TrainingError { .checkpoint(path: path, detail: detail) }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+              let data = FileManager.default.contents(atPath: path) else {
+            throw fail("cannot read the file (missing, a directory, or unreadable)")
         }
         guard data.count >= 16, Array(data.prefix(8)) == magic else {
-            throw TrainingError.checkpoint(path: path, detail: "not a swift-rwkv training checkpoint (expected magic RWKVTRN1)")
+            throw fail("not a swift-rwkv training checkpoint (expected magic RWKVTRN1)")
         }
-        let length = data.subdata(in: 8..<16).withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
-        guard length > 0, 16 + length <= data.count else {
-            throw TrainingError.checkpoint(path: path, detail: "header length \(length) runs past the end of the \(data.count)-byte file")
+        let declared = data.subdata(in: 8..<16).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard let length = Checked.int(declared, limit: data.count - 16), length > 0 else {
+            throw fail("header length \(declared) runs past the end of the \(data.count)-byte file")
         }
         let header: ResumeHeader
         do { header = try JSONDecoder().decode(ResumeHeader.self, from: data.subdata(in: 16..<(16 + length))) } catch {
-            throw TrainingError.checkpoint(path: path, detail: "unreadable header: \(error)")
+            throw fail("unreadable header: \(error)")
         }
-        guard header.version == 1, header.arrays.count == header.counts.count else {
-            throw TrainingError.checkpoint(path: path, detail: "unsupported header version \(header.version)")
+        guard header.version == 1 || header.version == 2 else { throw fail("unsupported header version \(header.version) (1 and 2 are read)") }
+        try validate(header, fail: fail)
+        let trailer = header.version == 2 ? 4 : 0
+        guard let arrayBytes = Checked.sum(header.counts).flatMap({ Checked.multiply($0, 4) }),
+              let expected = Checked.sum([16, length, arrayBytes, trailer]) else {
+            throw fail("array counts \(header.counts) overflow; the file is damaged")
         }
-        let expected = 16 + length + header.counts.reduce(0, +) * 4
-        guard data.count == expected else {
-            throw TrainingError.checkpoint(path: path, detail: "file has \(data.count) bytes, the header describes \(expected)")
+        guard data.count == expected else { throw fail("file has \(data.count) bytes, the header describes \(expected)") }
+        if header.version == 2 {
+            let stored = data.subdata(in: (expected - 4)..<expected).withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
+            let actual = data.withUnsafeBytes { zipCRC32(UnsafeRawBufferPointer(rebasing: $0[0..<(expected - 4)])) }
+            guard stored == actual else { throw fail("checksum mismatch: the file is corrupted; resume from an older checkpoint or start again") }
         }
         var offset = 16 + length, arrays: [[Float]] = []
         for count in header.counts {
@@ -66,6 +86,26 @@ enum ResumeFile {
             offset += count * 4
         }
         return (header, arrays)
+    }
+
+    /// Header fields that decide sizes or loop bounds: all checked before they are used.
+    private static func validate(_ header: ResumeHeader, fail: (String) -> TrainingError) throws {
+        guard header.arrays.count == header.counts.count, (1...16).contains(header.counts.count) else {
+            throw fail("\(header.arrays.count) array names for \(header.counts.count) counts; expected the same number, 1 to 16")
+        }
+        if let bad = header.counts.first(where: { $0 < 0 }) { throw fail("negative array count \(bad)") }
+        guard header.step >= 0, (header.stateOptimizerStep ?? 0) >= 0 else {
+            throw fail("negative step \(header.step) / state step \(header.stateOptimizerStep ?? 0)")
+        }
+        do {
+            try header.dimensions.validate()
+            try header.optimizer.validate()
+        } catch { throw fail("\(error)") }
+        // The parameter arrays must be as large as the model; this bounds the model by the file size.
+        guard let parameters = header.dimensions.checkedParameterCount, header.counts[0] == parameters else {
+            throw fail("the first array has \(header.counts[0]) values, the model \(header.dimensions) needs "
+                       + "\(header.dimensions.checkedParameterCount.map(String.init) ?? "more than Int.max")")
+        }
     }
 }
 

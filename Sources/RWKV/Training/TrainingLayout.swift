@@ -39,13 +39,28 @@ public struct RWKV7Dimensions: Sendable, Codable, Equatable {
         return d
     }
 
-    /// Throws unless every size is positive and C is a whole number of heads.
+    /// Throws unless every size is positive, within the model limits of `ModelConfig`, C is a whole
+    /// number of heads and the parameter count fits in memory arithmetic (no overflow).
     public func validate() throws {
         let all = [layers, embedding, headSize, vocabulary, decayRank, iclrRank, valueRank, gateRank]
         guard all.allSatisfy({ $0 > 0 }) else { throw TrainingError.invalidDimensions("every size must be positive, found \(self)") }
+        for (name, value, limit) in [("layers", layers, ModelConfig.maxLayers), ("embedding", embedding, ModelConfig.maxWidth),
+                                     ("head size", headSize, ModelConfig.maxHeadSize), ("vocabulary", vocabulary, ModelConfig.maxVocabulary),
+                                     ("low-rank width", max(decayRank, iclrRank, valueRank, gateRank), ModelConfig.maxWidth)] where value > limit {
+            throw TrainingError.invalidDimensions("\(name) \(value) exceeds the limit \(limit)")
+        }
         guard embedding % headSize == 0 else {
             throw TrainingError.invalidDimensions("embedding \(embedding) is not a multiple of the head size \(headSize)")
         }
+        guard checkedParameterCount != nil else { throw TrainingError.invalidDimensions("the parameter count of \(self) overflows") }
+    }
+
+    /// Number of parameters, or nil when it overflows `Int` (only meaningful for positive sizes).
+    public var checkedParameterCount: Int? {
+        // Per layer the table is a few dozen tensors; with L bounded by validate() this stays cheap.
+        var total: Int? = 0
+        for spec in parameterSpecs { total = total.flatMap { t in Checked.product(spec.shape).flatMap { Checked.add(t, $0) } } }
+        return total
     }
 
     /// The parameter table: official `.pth` names and shapes, in the order the arenas use (spec §2.1).

@@ -47,4 +47,12 @@ import Testing
         #expect(ChatTemplate.clean("\r\n x \r\n") == "x")
         #expect(ChatTemplate.clean("   ") == "")
     }
+
+    /// Found by FuzzChatTemplate: a CR run ending in CRLF then LF left "\r\n\n", a blank line in a turn.
+    @Test(arguments: ["a\r\r\n\nUser: b", "a\r\n\nUser: b", "a\r\r\r\nUser: b", "a\n\r\n\rUser: b", "a\r\rUser: b"])
+    func carriageReturnsCannotForgeTurns(text: String) {
+        let cleaned = ChatTemplate.clean(text)
+        #expect(!cleaned.contains("\n\n"))
+        #expect(cleaned == "a\nUser: b", "\(cleaned.debugDescription)")
+    }
 }

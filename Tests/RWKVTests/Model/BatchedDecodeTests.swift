@@ -34,7 +34,7 @@ import Testing
         let model = try RWKVModel.load(path: TestPaths.fixture("v7/v7-a.pth"))
         var states = [model.makeState()]
         #expect(throws: ModelError.self) { try model.step(batch: [1, 2], states: &states) }
-        var wrong = [model.makeState(), ModelState(config: ModelConfig(version: .v7, layerCount: 1, embeddingSize: 8, headCount: 1,
+        var wrong = [model.makeState(), try ModelState(config: ModelConfig(version: .v7, layerCount: 1, embeddingSize: 8, headCount: 1,
                                                                           headSize: 8, vocabularySize: 4, ffnSize: 32))]
         #expect(throws: ModelError.self) { try model.step(batch: [1, 2], states: &wrong) }
     }

@@ -71,7 +71,7 @@ import Testing
             try model.forward([model.config.vocabularySize], state: &state)
         }
         #expect(throws: ModelError.emptyInput) { try model.forward([], state: &state) }
-        var other = ModelState(config: ModelConfig(version: .v7, layerCount: 1, embeddingSize: 8, headCount: 1, headSize: 8,
+        var other = try ModelState(config: ModelConfig(version: .v7, layerCount: 1, embeddingSize: 8, headCount: 1, headSize: 8,
                                                    vocabularySize: 4, ffnSize: 32))
         #expect(throws: ModelError.self) { try model.forward([1], state: &other) }
     }

@@ -20,12 +20,11 @@ struct ReferenceRun {
 
     /// The state stored under `prefix` (`state_step` or `state_seq`), in our layout.
     func state(_ prefix: String, config: ModelConfig) throws -> ModelState {
-        var s = ModelState(config: config)
-        for l in 0..<config.layerCount {
-            s.layers[l] = LayerState(attentionShift: try floats("\(prefix).\(l).att_x"), wkv: try floats("\(prefix).\(l).wkv"),
-                                     ffnShift: try floats("\(prefix).\(l).ffn_x"))
+        let layers = try (0..<config.layerCount).map { l in
+            LayerState(attentionShift: try floats("\(prefix).\(l).att_x"), wkv: try floats("\(prefix).\(l).wkv"),
+                       ffnShift: try floats("\(prefix).\(l).ffn_x"))
         }
-        return s
+        return try ModelState(config: config, layers: layers)
     }
 }
 

@@ -5,14 +5,11 @@ import Testing
 @Suite struct StateFileTests {
     let config = ModelConfig(version: .v7, layerCount: 2, embeddingSize: 16, headCount: 2, headSize: 8, vocabularySize: 10, ffnSize: 64)
 
-    func sampleState() -> ModelState {
-        var s = ModelState(config: config)
-        for l in 0..<2 {
-            s.layers[l].attentionShift = (0..<16).map { Float($0 + l) * 0.5 }
-            s.layers[l].wkv = (0..<128).map { Float($0 * (l + 1)) / 7 }
-            s.layers[l].ffnShift = (0..<16).map { -Float($0) }
-        }
-        return s
+    func sampleState() throws -> ModelState {
+        try ModelState(config: config, layers: (0..<2).map { l in
+            LayerState(attentionShift: (0..<16).map { Float($0 + l) * 0.5 }, wkv: (0..<128).map { Float($0 * (l + 1)) / 7 },
+                       ffnShift: (0..<16).map { -Float($0) })
+        })
     }
 
     @Test func roundTripsExactly() throws {
