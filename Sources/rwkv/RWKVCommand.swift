@@ -6,6 +6,6 @@ struct RWKVCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rwkv",
         abstract: "Run, serve, train, benchmark, inspect and convert RWKV language models.",
-        subcommands: [Generate.self, Chat.self, Serve.self, Train.self, Init.self, Quantize.self, Quality.self, Bench.self, Tokenize.self, Inspect.self, Logits.self, Convert.self]
+        subcommands: [Generate.self, Chat.self, Serve.self, Train.self, Init.self, Quantize.self, Quality.self, Bench.self, Tokenize.self, Inspect.self, Logits.self, Convert.self, Eval.self, InspectState.self]
     )
 }

@@ -12,6 +12,9 @@ enum TestPaths {
     /// `<repo>/../shared/data`: corpora and the trained tiny models (never copied into the repo).
     static let sharedData = repo.deletingLastPathComponent().appendingPathComponent("shared/data")
 
+    /// Whether `../shared/data` is beside the checkout (tests that read it are skipped otherwise).
+    static let sharedDataAvailable = FileManager.default.fileExists(atPath: sharedData.appendingPathComponent("README.md").path)
+
     static func fixture(_ relative: String) -> String { fixtures.appendingPathComponent(relative).path }
     static func shared(_ relative: String) -> String { sharedData.appendingPathComponent(relative).path }
 
