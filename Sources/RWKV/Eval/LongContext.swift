@@ -95,7 +95,7 @@ public func evaluateLongContext(model: RWKVModel, documents: [(name: String, tok
 }
 
 /// Splits a book collection into documents at title pages: a short line after two blank lines whose
-/// next few non-empty lines include a short "by …" line (the six novels of the Austen file in
+/// next non-empty line is a short "by …" line, possibly after a "(year)" line (the six novels of the Austen file in
 /// ../shared/data use several such layouts). Text before the first title is dropped.
 public func splitTitledDocuments(_ text: String) -> [(name: String, text: String)] {
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -103,8 +103,11 @@ public func splitTitledDocuments(_ text: String) -> [(name: String, text: String
     var starts: [(Int, String)] = []
     for (i, t) in lines.enumerated() where !t.isEmpty && t.count <= 40 && !isByLine(t) && t.first?.isUppercase == true {
         guard i == 0 || (i >= 2 && lines[i - 1].isEmpty && lines[i - 2].isEmpty) else { continue }
+        // Only a parenthesised line (a year) may sit between the title and its "by" line.
         let following = lines[(i + 1)..<min(i + 10, lines.count)].filter { !$0.isEmpty }.prefix(3)
-        if following.contains(where: isByLine) { starts.append((i, t)) }
+        if let by = following.firstIndex(where: isByLine), following[following.startIndex..<by].allSatisfy({ $0.hasPrefix("(") }) {
+            starts.append((i, t))
+        }
     }
     guard !starts.isEmpty else { return [("text", text)] }
     return starts.enumerated().map { k, s in
