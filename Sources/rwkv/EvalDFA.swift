@@ -59,7 +59,8 @@ struct EvalDFA: ParsableCommand {
         print("DFA            states  reverse  head  tokens/symbol  " + (check ? "prefixes checked  accuracy" : ""))
         for r in rows {
             let c = r.check.map { String(format: "%16d  %7.3f %%", $0.prefixes, 100 * $0.accuracy) } ?? ""
-            print(String(format: "%-14@ %6d  %7d  %4d  %13d  ", r.name, r.dfa.stateCount, r.reverseStates, r.headSize, r.tokensPerSymbol) + c)
+            print(r.name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                  + String(format: " %6d  %7d  %4d  %13d  ", r.dfa.stateCount, r.reverseStates, r.headSize, r.tokensPerSymbol) + c)
         }
         if check {
             let all = rows.compactMap(\.check), total = all.reduce(0) { $0 + $1.prefixes }, ok = all.reduce(0) { $0 + $1.correct }

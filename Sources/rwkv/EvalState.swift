@@ -61,7 +61,7 @@ func printLayerTable(_ trace: [StateSnapshot], layers: Int) {
     let shown = trace.count <= 6 ? trace : stride(from: 0, to: trace.count, by: max(1, trace.count / 5)).map { trace[$0] } + [trace[trace.count - 1]]
     var seen = Set<Int>()
     let cols = shown.filter { seen.insert($0.tokens).inserted }
-    print("layer " + cols.map { String(format: "%20@", "t=\($0.tokens)") }.joined())
+    print("layer " + cols.map { String(repeating: " ", count: max(0, 20 - "t=\($0.tokens)".count)) + "t=\($0.tokens)" }.joined())
     for l in 0..<layers {
         print(String(format: "%5d ", l) + cols.map { String(format: "%9.3g (%8.3g)", $0.layerRMS(l), $0.layerMaxAbs(l)) }.joined())
     }
