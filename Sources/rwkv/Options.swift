@@ -72,7 +72,7 @@ func hubModel(_ reference: HubReference, pull: Bool) throws -> URL {
     }
     return try runBlocking {
         let client = HubClient()
-        let bar = ProgressBar(enabled: true)
+        let bar = PullProgressLine(quiet: false)
         do {
             let url = try await client.pull(reference) { bar.show($0) }
             bar.finish()

@@ -49,7 +49,7 @@ struct Pull: AsyncParsableCommand {
             return
         }
         let ref = HubReference(reference ?? "")!
-        let bar = ProgressBar(enabled: !quiet)
+        let bar = PullProgressLine(quiet: quiet)
         let path = try await client.pull(ref, revision: revision) { bar.show($0) }
         bar.finish()
         print(path.path)
@@ -69,39 +69,24 @@ enum OfficialRepositories {
     ]
 }
 
-/// One self-rewriting stderr line: bytes, rate, ETA.
-final class ProgressBar: @unchecked Sendable {
-    private let enabled: Bool
+/// Download progress on stderr, one bar per file (the eval commands' `ProgressBar`), fed from the
+/// client's callbacks.
+final class PullProgressLine: @unchecked Sendable {
     private let lock = NSLock()
-    private var shown = false
+    private let quiet: Bool
+    private var current: (file: String, bar: ProgressBar)?
 
-    init(enabled: Bool) { self.enabled = enabled }
+    init(quiet: Bool) { self.quiet = quiet }
 
     func show(_ p: PullProgress) {
-        guard enabled else { return }
-        var line = "\(p.file)  \(bytes(p.received))"
-        if let total = p.total, total > 0 {
-            line += " / \(bytes(total))  \(Int(100 * Double(p.received) / Double(total)))%"
-            if p.bytesPerSecond > 0 {
-                let eta = Int(Double(total - p.received) / p.bytesPerSecond)
-                line += String(format: "  ETA %d:%02d", eta / 60, eta % 60)
-            }
-        }
-        line += "  \(bytes(Int64(p.bytesPerSecond)))/s"
         lock.withLock {
-            shown = true
-            FileHandle.standardError.write(Data(("\r" + line + "\u{1B}[K").utf8))
+            if current?.file != p.file {
+                current?.bar.finish()
+                current = (p.file, ProgressBar(p.file, unit: "bytes", quiet: quiet))
+            }
+            current?.bar.update(Int(p.received), Int(p.total ?? p.received))
         }
     }
 
-    func finish() {
-        lock.withLock { if shown { FileHandle.standardError.write(Data("\n".utf8)) } }
-    }
-
-    private func bytes(_ n: Int64) -> String {
-        let units = ["B", "KB", "MB", "GB", "TB"]
-        var value = Double(n), unit = 0
-        while value >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
-        return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
-    }
+    func finish() { lock.withLock { current?.bar.finish(); current = nil } }
 }

@@ -26,7 +26,12 @@ public struct StateSnapshot: Sendable, Codable, Equatable {
 
 /// Statistics of each head of each layer of `state`; `headCount` heads split every layer's WKV array.
 public func stateStatistics(_ state: ModelState, headCount: Int, tokens: Int = 0) -> StateSnapshot {
-    let heads = state.layers.map { layer -> [HeadStateStatistics] in
+    stateStatistics(layers: state.layers, headCount: headCount, tokens: tokens)
+}
+
+/// The same from layer arrays (e.g. a state file read without its model).
+public func stateStatistics(layers: [LayerState], headCount: Int, tokens: Int = 0) -> StateSnapshot {
+    let heads = layers.map { layer -> [HeadStateStatistics] in
         let size = layer.wkv.count / max(headCount, 1)
         return (0..<headCount).map { h in
             var sq = 0.0, m = 0.0

@@ -44,7 +44,10 @@ import Testing
         let (kappa, alpha) = ElementaryTransform.swap(1, 6).wkvParameters(size: n)
         let a = kappa.map { -$0 }, b = zip(kappa, alpha).map { $0 * $1 }
         let ones = [Float](repeating: 1, count: n), zeros = [Float](repeating: 0, count: n)
-        for kernel in [wkv7Reference, wkv7] as [(WKV7Inputs, UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void] {
+        let kernels: [(WKV7Inputs, UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void] = [
+            { wkv7Reference($0, state: $1, out: $2) }, { wkv7($0, state: $1, out: $2) },
+        ]
+        for kernel in kernels {
             state = state0
             ones.withUnsafeBufferPointer { w in zeros.withUnsafeBufferPointer { z in a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in
                 state.withUnsafeMutableBufferPointer { s in out.withUnsafeMutableBufferPointer { o in

@@ -4,11 +4,11 @@ import Testing
 
 @Suite struct StateInspectionTests {
     @Test func statisticsOfAHandMadeState() {
-        let state = ModelState(signature: "x", layers: [
+        let layers = [
             LayerState(attentionShift: [], wkv: [3, -4, 0, 0, 1, 1, 1, -1], ffnShift: []),
             LayerState(attentionShift: [], wkv: [Float](repeating: 0, count: 8), ffnShift: []),
-        ])
-        let s = stateStatistics(state, headCount: 2, tokens: 5)
+        ]
+        let s = stateStatistics(layers: layers, headCount: 2, tokens: 5)
         #expect(s.tokens == 5)
         #expect(s.heads[0][0] == HeadStateStatistics(rms: 2.5, maxAbs: 4))   // sqrt((9+16)/4)
         #expect(s.heads[0][1] == HeadStateStatistics(rms: 1, maxAbs: 1))

@@ -22,9 +22,6 @@ enum TestPaths {
     /// The model the README runs, committed in `models/`: usable by tests on a fresh clone.
     static let bundledModel = repo.appendingPathComponent("models/rwkv7-shakespeare-L6-D256.pth").path
 
-    /// Whether `../shared/data` is beside the checkout (tests that read it are skipped otherwise).
-    static let sharedDataAvailable = FileManager.default.fileExists(atPath: sharedData.appendingPathComponent("README.md").path)
-
     static func fixture(_ relative: String) -> String { fixtures.appendingPathComponent(relative).path }
     static func shared(_ relative: String) -> String { sharedData.appendingPathComponent(relative).path }
 
