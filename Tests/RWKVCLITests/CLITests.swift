@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct HelpTextTests {
     static let commands = ["", "generate", "chat", "serve", "pull", "train", "init", "quantize", "quality", "bench",
-                           "tokenize", "inspect", "logits", "convert"]
+                           "tokenize", "inspect", "logits", "convert", "eval", "inspect-state"]
 
     /// Each subcommand's help equals its committed snapshot (Snapshots/help-NAME.txt); with
     /// RWKV_UPDATE_SNAPSHOTS=1 the snapshots are rewritten instead (review the diff).

@@ -63,8 +63,8 @@ struct CrasherCorpusTests {
             #expect(try tokenizer.bytes(for: tokenizer.encode(bytes: bytes)) == bytes)
         case "FuzzChatTemplate":
             let text = String(decoding: bytes, as: UTF8.self)
-            #expect(!ChatTemplate.clean(text).contains(ChatTemplate.turnSeparator))
-            _ = ChatTemplate.prompt(for: [ChatMessage(role: .user, content: text)])
+            #expect(!ChatTemplate.clean(text).contains(ChatTemplate.g1.replyStop))
+            for template in ChatTemplate.all { _ = template.prompt(for: [ChatMessage(role: .user, content: text)]) }
         default: Issue.record("\(file): unknown fuzz target")
         }
     }
