@@ -40,16 +40,9 @@ extension RWKVModel {
 
 /// log-softmax of `logits` at `next`, and its `top` largest entries (ties: lower id first).
 func scorePosition(_ logits: ArraySlice<Float>, next: Int, top: Int) -> TokenScore {
-    let base = logits.startIndex
-    let maximum = Double(logits.max() ?? 0)
-    var sum = 0.0
-    for v in logits { sum += exp(Double(v) - maximum) }
-    let logZ = maximum + log(sum)
-    var best: [TokenScore.Alternative] = []
-    if top > 0 {
-        let order = logits.indices.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
-        best = order.prefix(top).map { .init(token: $0 - base, logprob: Double(logits[$0]) - logZ) }
-    }
-    let lp = (0..<logits.count).contains(next) ? Double(logits[base + next]) - logZ : -.infinity
-    return TokenScore(token: next, logprob: lp, top: best)
+    let lp = logSoftmax(logits)
+    let best = top > 0 ? lp.indices.sorted { lp[$0] != lp[$1] ? lp[$0] > lp[$1] : $0 < $1 }.prefix(top).map {
+        TokenScore.Alternative(token: $0, logprob: lp[$0])
+    } : []
+    return TokenScore(token: next, logprob: lp.indices.contains(next) ? lp[next] : -.infinity, top: best)
 }
