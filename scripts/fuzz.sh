@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target of Fuzz/ for SECONDS each (default 10), seeded from the test fixtures.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+# Usage: [FUZZ_SEED=N] scripts/fuzz.sh [SECONDS] [TARGET...]   (FUZZ_SEED makes a run repeatable)
 # Findings (crash-*, leak-*, timeout-*, oom-*) are copied to Tests/Fixtures/crashers/fuzz-<target>-<name>
 # and the script exits 1; a summary line per target gives runs, coverage and findings.
 set -uo pipefail
@@ -44,7 +44,7 @@ for t in "${targets[@]}"; do
     mkdir -p "$artifacts"
     [ -d "$corpus" ] || seed "$t" "$corpus"
     log=$work/$t.log
-    "$bin/$t" "$corpus" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+    "$bin/$t" "$corpus" ${FUZZ_SEED:+-seed=$FUZZ_SEED} -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
         -artifact_prefix="$artifacts" -print_final_stats=1 >"$log" 2>&1
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
