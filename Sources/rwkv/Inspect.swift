@@ -32,7 +32,7 @@ struct Inspect: ParsableCommand {
     }
 
     func run() throws {
-        let checkpoint = try Checkpoint.load(path: path)
+        let checkpoint = try Checkpoint.load(path: path).inOfficialLayout()
         let config = try ModelConfig.detect(from: checkpoint.tensors)
         var dtypes: [String: Int] = [:]
         var parameters = 0, bytes = 0

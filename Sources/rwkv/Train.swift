@@ -79,7 +79,7 @@ struct Train: ParsableCommand {
             optimizer.lrInit = lrInit; optimizer.lrFinal = lrFinal; optimizer.warmupSteps = warmup
             optimizer.weightDecay = weightDecay; optimizer.gradientClip = gradClip
             optimizer.tokensPerStep = perStep; optimizer.exitTokens = totalSteps * perStep
-            let initial = try initPath.map { try Checkpoint.load(path: $0) }
+            let initial = try initPath.map { try Checkpoint.load(path: $0).inOfficialLayout() }
             let dims = try initial.map { try RWKV7Dimensions(checkpoint: $0) }
                 ?? RWKV7Dimensions.official(layers: layers, embedding: dim, vocabulary: vocab.modelRows, headSize: headSize)
             try requireMemory(for: dims, arrays: 4)   // weights, gradients, two Adam moments

@@ -11,7 +11,7 @@ public func FuzzGGUFMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutabl
 public func fuzzGGUF(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = fuzzInput(data, size)
     let storage = ByteStorage(copying: input)
-    guard let checkpoint = try? GGUF.read(from: storage) else { return 0 }
+    guard let checkpoint = try? GGUF.read(from: storage).inOfficialLayout() else { return 0 }
     _ = try? ModelConfig.detect(from: checkpoint.tensors)
     return 0
 }

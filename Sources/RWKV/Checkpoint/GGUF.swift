@@ -37,7 +37,7 @@ enum GGUF {
         }
     }
 
-    /// Reads a GGUF file into official-layout tensors.
+    /// Reads a GGUF file: its tensors under llama.cpp's names, its metadata as text.
     static func read(from storage: ByteStorage) throws -> Checkpoint {
         var r = Reader(bytes: storage.bytes)
         guard try r.u32() == magic else { throw fail("the magic 'GGUF' is missing") }
@@ -78,15 +78,11 @@ enum GGUF {
             tensors[info.name] = try tensor(info.name, type: info.type, shape: info.shape, count: count, storage: storage, at: begin)
         }
         guard let arch = metadata["general.architecture"]?.text else { throw fail("general.architecture is missing") }
+        guard arch == "rwkv7" || arch == "rwkv6" else { throw fail("architecture '\(arch)' is not RWKV-6 or RWKV-7") }
         var flat: [String: String] = [:]
         for (k, v) in metadata where !k.hasPrefix("tokenizer.ggml.") { flat[k] = v.text }
-        let mapped: [String: Tensor]
-        switch arch {
-        case "rwkv7": mapped = try mapRWKV7(tensors, metadata: metadata)
-        case "rwkv6": mapped = try mapRWKV6(tensors, metadata: metadata)
-        default: throw fail("architecture '\(arch)' is not RWKV-6 or RWKV-7")
-        }
-        return Checkpoint(tensors: mapped, metadata: flat)
+        // The file's own names: the model layer maps them (`Checkpoint.inOfficialLayout`, GGUFMapping.swift).
+        return Checkpoint(tensors: tensors, metadata: flat)
     }
 
     static func fail(_ reason: String) -> CheckpointError { .malformedGGUF(reason: reason) }

@@ -2,7 +2,8 @@
 //
 // Hugging Face `RWKV/v6-Finch-*-HF` files rename the tensors (`rwkv.blocks.N.attention.…`); fla-hub
 // RWKV-7 files rename them and store the low-rank factors transposed; Hugging Face RWKV-7 files
-// (`RWKV/RWKV7-*`, transformers `Rwkv7`) are mapped in HFRWKV7Layout.swift. Everything downstream (model
+// (`RWKV/RWKV7-*`, transformers `Rwkv7`) are mapped in HFRWKV7Layout.swift, llama.cpp's GGUF names in
+// GGUFMapping.swift. Everything downstream (model
 // detection, `rwkv convert`) sees only the official layout. Layouts are told apart by tensor names only.
 
 import Foundation
@@ -13,6 +14,7 @@ public enum WeightLayout: String, Sendable {
     case huggingFaceV6 = "hf-v6"
     case flaV7 = "fla-v7"
     case huggingFaceV7 = "hf-v7"
+    case gguf
 
     /// Guesses the layout from the tensor names. `model.embeddings.weight` alone is fla's (the rwkv-rs
     /// transformers port uses it too, with `model.blocks.`), and torchtitan's HF names share fla's
@@ -20,6 +22,7 @@ public enum WeightLayout: String, Sendable {
     public static func detect(_ names: some Sequence<String>) -> WeightLayout {
         var fla = false
         for name in names {
+            if name == "token_embd.weight" || name.hasPrefix("blk.") { return .gguf }
             if name.hasPrefix("rwkv.blocks.") || name == "rwkv.embeddings.weight" { return .huggingFaceV6 }
             if HFRWKV7Names.isHFRWKV7(name) { return .huggingFaceV7 }
             if name.hasPrefix("model.layers.") || name == "model.embeddings.weight" { fla = true }
@@ -36,6 +39,7 @@ extension Checkpoint {
         case .huggingFaceV6: return Checkpoint(tensors: try mapHuggingFaceV6(tensors), metadata: metadata)
         case .flaV7: return Checkpoint(tensors: try mapFlaV7(tensors), metadata: metadata)
         case .huggingFaceV7: return try mapHuggingFaceV7()
+        case .gguf: return Checkpoint(tensors: try GGUF.officialTensors(tensors, metadata: metadata), metadata: metadata)
         }
     }
 }

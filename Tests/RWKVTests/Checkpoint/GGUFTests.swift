@@ -25,7 +25,7 @@ import Testing
 
     @Test func f16FileMatchesTheReference() throws {
         let ref = try ReferenceRun(TestPaths.fixture("v7/v7-a.reference.safetensors"))
-        let checkpoint = try Checkpoint.load(path: TestPaths.fixture("gguf/v7-a-f16.gguf"))
+        let checkpoint = try Checkpoint.load(path: TestPaths.fixture("gguf/v7-a-f16.gguf")).inOfficialLayout()
         #expect(checkpoint.metadata["general.architecture"] == "rwkv7")
         #expect(checkpoint.tensors["blocks.0.att.key.weight"]?.dtype == .float16)     // viewed in place
         #expect(checkpoint.tensors["blocks.0.att.v1"] == nil)                         // llama.cpp's dummy dropped
@@ -40,7 +40,7 @@ import Testing
                      ("v7-a-q8_0.gguf", "blk.1.channel_mix_value.weight", "blocks.1.ffn.value.weight"),  // Q4_K
                      ("v6-a-q4_0.gguf", "blk.0.time_mix_key.weight", "blocks.0.att.key.weight")]         // Q4_0
         for (file, ggufName, official) in pairs {
-            let ours = try #require(try Checkpoint.load(path: TestPaths.fixture("gguf/" + file)).tensors[official])
+            let ours = try #require(try Checkpoint.load(path: TestPaths.fixture("gguf/" + file)).inOfficialLayout().tensors[official])
             let reference = try #require(expected["\(file):\(ggufName)"])
             #expect(ours.shape == reference.shape, "\(file) \(official)")
             #expect(ours.floats() == reference.floats(), "\(file) \(official) differs from gguf-py")
@@ -59,7 +59,7 @@ import Testing
     /// RWKV-6 GGUF files carry the fp16 rescale in their weights; loading multiplies it back out.
     @Test func v6RescaleIsUndone() throws {
         let original = try Checkpoint.load(path: TestPaths.fixture("v6/v6-a.pth")).tensors["blocks.1.att.output.weight"]!.floats()
-        let mapped = try Checkpoint.load(path: TestPaths.fixture("gguf/v6-a-q4_0.gguf")).tensors["blocks.1.att.output.weight"]!.floats()
+        let mapped = try Checkpoint.load(path: TestPaths.fixture("gguf/v6-a-q4_0.gguf")).inOfficialLayout().tensors["blocks.1.att.output.weight"]!.floats()
         #expect(correlation(original, mapped) > 0.98)
         let ratio = mapped.map { abs($0) }.reduce(0, +) / original.map { abs($0) }.reduce(0, +)
         #expect(abs(ratio - 1) < 0.1, "magnitude ratio \(ratio) (2 if the rescale were not undone)")

@@ -122,7 +122,7 @@ struct CheckpointCrasherTests {
 
     func ggufError(_ builder: GGUFBuilder) throws -> CheckpointError? {
         let path = try S.temporaryFile(builder.bytes, name: "crafted.gguf")
-        return S.checkpointError { _ = try Checkpoint.load(path: path) }
+        return S.checkpointError { _ = try Checkpoint.load(path: path).inOfficialLayout() }
     }
 
     @Test("GGUF dims [2^40, 2^40] (F32): refused, no overflow in count · 4")
@@ -155,7 +155,7 @@ struct CheckpointCrasherTests {
         var b = GGUFBuilder.rwkv7()
         b.f32("blk.9223372036854775807.attn_norm.weight", dims: [16])
         let path = try S.temporaryFile(b.bytes, name: "crafted.gguf")
-        let checkpoint = try Checkpoint.load(path: path)
+        let checkpoint = try Checkpoint.load(path: path).inOfficialLayout()
         HostileInput.invalidConfigField { _ = try ModelConfig.detect(from: checkpoint.tensors) }
     }
 }

@@ -54,7 +54,7 @@ struct CrasherCorpusTests {
         case "FuzzZip": _ = try? Checkpoint.readPTH(from: storage)
         case "FuzzPickle": _ = try? bytes.withUnsafeBytes { try PickleReader.read($0) }
         case "FuzzSafetensors": _ = try? Checkpoint.readSafetensors(from: storage).tensors.count
-        case "FuzzGGUF": _ = try? GGUF.read(from: storage).tensors.count
+        case "FuzzGGUF": _ = try? GGUF.read(from: storage).inOfficialLayout().tensors.count
         case "FuzzStateFile":
             _ = try? ModelState.decode(Data(bytes), path: file, config: config)
             _ = try? JSONDecoder().decode(ModelState.self, from: Data(bytes))

@@ -1,10 +1,20 @@
-// llama.cpp's RWKV-6/7 tensor names and converter transforms, undone (spec §2.5, §3.5): fused token-shift
+// llama.cpp's RWKV-6/7 tensor names and converter transforms, undone by the model layer (the GGUF reader
+// returns the file's own names and metadata) (spec §2.5, §3.5): fused token-shift
 // mixes split, low-rank factors transposed back, v6's time_mix_w2 permuted back and its fp16 rescale
 // multiplied out (so the model runs without halving x every few layers), RWKV-7's dummy layer-0
 // value-residual tensors dropped. Names may carry a `.weight` suffix or not; both are accepted.
 
 extension GGUF {
-    static func mapRWKV7(_ t: [String: Tensor], metadata: [String: Value]) throws -> [String: Tensor] {
+    /// The official tensors of a GGUF checkpoint, by its `general.architecture`.
+    static func officialTensors(_ t: [String: Tensor], metadata: [String: String]) throws -> [String: Tensor] {
+        switch metadata["general.architecture"] {
+        case "rwkv7": return try mapRWKV7(t, metadata: metadata)
+        case "rwkv6": return try mapRWKV6(t, metadata: metadata)
+        case let arch: throw fail("architecture '\(arch ?? "none")' is not RWKV-6 or RWKV-7")
+        }
+    }
+
+    static func mapRWKV7(_ t: [String: Tensor], metadata: [String: String]) throws -> [String: Tensor] {
         let headSize = try checkedHeadSize(metadata, "rwkv7.wkv.head_size")
         var out = try mapCommon(t)
         for (name, tensor) in t {
@@ -28,9 +38,9 @@ extension GGUF {
         return out
     }
 
-    static func mapRWKV6(_ t: [String: Tensor], metadata: [String: Value]) throws -> [String: Tensor] {
+    static func mapRWKV6(_ t: [String: Tensor], metadata: [String: String]) throws -> [String: Tensor] {
         let headSize = try checkedHeadSize(metadata, "rwkv6.wkv.head_size")
-        let rescale = metadata["rwkv6.rescale_every_n_layers"]?.int ?? 0
+        let rescale = metadata["rwkv6.rescale_every_n_layers"].map { Int($0) ?? -1 } ?? 0
         guard (0...ModelConfig.maxLayers).contains(rescale) else {
             throw fail("rwkv6.rescale_every_n_layers is \(rescale), expected 0...\(ModelConfig.maxLayers)")
         }
@@ -72,10 +82,10 @@ extension GGUF {
     }
 
     /// The head size from `key` (default 64); it divides tensor sizes, so 0 or absurd values are refused.
-    static func checkedHeadSize(_ metadata: [String: Value], _ key: String) throws -> Int {
+    static func checkedHeadSize(_ metadata: [String: String], _ key: String) throws -> Int {
         guard let value = metadata[key] else { return 64 }
-        guard let n = value.int, (1...ModelConfig.maxHeadSize).contains(n) else {
-            throw fail("\(key) is \(value.text), expected 1...\(ModelConfig.maxHeadSize) (64 for released RWKV-6/7 models)")
+        guard let n = Int(value), (1...ModelConfig.maxHeadSize).contains(n) else {
+            throw fail("\(key) is \(value), expected 1...\(ModelConfig.maxHeadSize) (64 for released RWKV-6/7 models)")
         }
         return n
     }
