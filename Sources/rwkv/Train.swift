@@ -88,24 +88,15 @@ struct Train: ParsableCommand {
         let d = session.model.dimensions
         printError("training L\(d.layers) D\(d.embedding) (\(session.model.layout.count) parameters) on \(corpus.trainCount) tokens "
                    + "(\(corpus.validationCount) held out), \(totalSteps) steps of \(batch)×\(ctx), \(threads) threads")
-        let start = Date(), firstStep = session.step
-        while session.step < totalSteps {
-            let r = try session.trainStep()
-            let measure = r.step % valEvery == 0 || r.step == totalSteps
-            let val = measure ? try session.validationLoss() : nil
-            log.append(.init(step: r.step, tokens: r.step * perStep, learningRate: r.learningRate, loss: r.loss, validationLoss: val))
-            let elapsed = Date().timeIntervalSince(start), done = r.step - firstStep
-            let rate = Double(done * perStep) / max(elapsed, 1e-9)
-            let eta = Double(totalSteps - r.step) * elapsed / Double(max(done, 1))
-            let line = String(format: "step %d/%d  loss %.4f", r.step, totalSteps, r.loss)
-                + (val.map { String(format: "  val %.4f", $0) } ?? "")
-                + String(format: "  |g| %.3f  lr %.2e  %.0f tok/s  ETA ", r.gradientNorm, r.learningRate, rate) + formatDuration(eta)
-            FileHandle.standardError.write(Data(("\r" + line + (measure ? "\n" : "")).utf8))
-            if measure { try log.write(directory: out) }
-            if r.step % saveEvery == 0 { try session.saveResumeCheckpoint(path: resumePath) }
+        let loop = TrainingLoopSettings(totalSteps: totalSteps, validationEvery: valEvery, saveEvery: saveEvery,
+                                        directory: out, resumePath: resumePath)
+        try session.run(loop, tokensPerStep: perStep, log: &log) { p in
+            let line = String(format: "step %d/%d  loss %.4f", p.step, p.totalSteps, p.loss)
+                + (p.validationLoss.map { String(format: "  val %.4f", $0) } ?? "")
+                + String(format: "  |g| %.3f  lr %.2e  %.0f tok/s  ETA ", p.gradientNorm, p.learningRate, p.tokensPerSecond)
+                + formatDuration(p.etaSeconds)
+            FileHandle.standardError.write(Data(("\r" + line + (p.validationLoss != nil ? "\n" : "")).utf8))
         }
-        try session.saveResumeCheckpoint(path: resumePath)
-        try log.write(directory: out)
         if stateTuning {
             try session.exportState(path: out + "/rwkv-state.safetensors")
             printError("\nwrote \(out)/rwkv-state.safetensors, loss.csv, loss.svg")

@@ -110,6 +110,26 @@ import Testing
         #expect(missing.status == 64 && missing.stderr.contains("rwkv pull someone/other"), "\(missing.stderr)")
     }
 
+    /// `rwkv train` end to end on a tiny model: steps, loss log, resume checkpoint, a model that loads; `--resume` continues.
+    @Test func trainWritesAModelThatLoadsAndResumes() throws {
+        let dir = try CLI.temporaryDirectory()
+        let data = dir.appendingPathComponent("data.txt")
+        try String(repeating: "To be, or not to be, that is the question. ", count: 40).write(to: data, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("run").path
+        let common = ["train", "--data", data.path, "--layers", "1", "--dim", "32", "--head-size", "16", "--ctx", "16",
+                      "--batch", "1", "--val-every", "2", "--save-every", "2", "--val-batches", "1", "--out", out]
+        let first = try CLI.run(common + ["--steps", "3"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let csv = try String(contentsOfFile: out + "/loss.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 4, "\(csv)")   // header + 3 steps
+        for file in ["rwkv-final.pth", "resume.bin", "loss.svg"] { #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)") }
+        let generate = try CLI.run(["generate", "-m", out + "/rwkv-final.pth", "To", "-n", "4", "--greedy"])
+        #expect(generate.status == 0, "\(generate.stderr)")
+        let resumed = try CLI.run(common + ["--steps", "5", "--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try String(contentsOfFile: out + "/loss.csv", encoding: .utf8).split(separator: "\n").count == 6)
+    }
+
     /// A whole chat through a pipe: replies, a failing command that does not end the chat, /save, /think.
     @Test func chatDrivenThroughPipedStdin() throws {
         let dir = try CLI.temporaryDirectory()
