@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// No compiler flags anywhere (SwiftPM refuses unsafeFlags in a dependency, and the root build should
+// No compiler flags anywhere (SwiftPM refuses unsafe compiler flags in a dependency, and the root build should
 // be exactly what a dependent gets): the hot kernels are C functions in CRWKVKernels that carry their
 // own AVX2/FMA/F16C target attributes and are chosen at run time (docs/performance.md).
 let package = Package(
