@@ -127,7 +127,11 @@ struct CompletionsController<Engine: TextEngine> {
             }
             out.token_logprobs.append(score.logprob)
             var alternatives: [String: Double] = [:]
-            for a in score.top { alternatives[decodeLossy([a.token]), default: -.infinity] = max(alternatives[decodeLossy([a.token])] ?? -.infinity, a.logprob) }
+            // Bytes that are not whole UTF-8 characters share the text U+FFFD: keep the likeliest.
+            for a in score.top {
+                let text = decodeLossy([a.token])
+                alternatives[text] = max(alternatives[text] ?? -.infinity, a.logprob)
+            }
             out.top_logprobs.append(alternatives)
         }
         return out

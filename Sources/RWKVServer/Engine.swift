@@ -20,9 +20,6 @@ public protocol TextEngine: Sendable {
 }
 
 extension TextEngine {
-    /// Prompt length in tokens (for `usage`).
-    public func tokenCount(_ text: String) -> Int { tokenizer.encode(text).count }
-
     /// Generates a continuation of a text prompt.
     public func generate(prompt: String, parameters: GenerateParameters) -> AsyncThrowingStream<Generation, Error> {
         generate(promptTokens: TextGenerator.promptTokens(prompt, tokenizer), parameters: parameters)
